@@ -1,0 +1,159 @@
+"""Typed view of `params.yaml`: one frozen dataclass per pipeline section.
+
+`load_params(path)` parses the YAML, rejects unknown or missing keys and values of the wrong
+type with an `InputError` naming the file, line and column, and returns a `Params` object.
+The rest of the code receives these typed values, never raw dicts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from toxic_tagger.errors import InputError
+
+
+@dataclass(frozen=True)
+class FetchParams:
+    source: str  # "sample", a local .csv/.csv.gz/.zip path, or an http(s) URL
+    sha256: str | None  # expected sha256 of the source file (optional)
+    sample_rows: int  # rows of the synthetic sample (source: sample)
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    val_fraction: float
+    test_fraction: float
+    clean_rows: int  # untagged rows kept in the balanced train split
+
+
+@dataclass(frozen=True)
+class TokenStatsParams:
+    max_lengths: tuple[int, ...]  # lengths at which truncation and padding efficiency are reported
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    name: str  # packaged id, local directory or hub id
+    max_length: int  # tokens per comment after truncation
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    epochs: int
+    lr: float
+    weight_decay: float
+    warmup_fraction: float  # share of all optimizer steps with linear warm-up
+    max_tokens_per_batch: int  # padded tokens per batch (batch size x longest comment)
+    max_batch_size: int
+    monitor: str  # metric for checkpointing and early stopping
+    patience: int  # epochs without improvement before early stopping
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    max_tokens_per_batch: int
+    bootstrap_samples: int  # resamples for the 95% confidence intervals
+
+
+@dataclass(frozen=True)
+class Params:
+    seed: int
+    threads: int  # torch threads for train/evaluate; 0 = all cores available to this process
+    fetch: FetchParams
+    balance_split: SplitParams
+    token_stats: TokenStatsParams
+    model: ModelParams
+    train: TrainParams
+    evaluate: EvaluateParams
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate `path`; raise InputError on any unknown, missing or mistyped key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text)
+    except OSError as exc:
+        raise InputError(path, f"cannot read parameters: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        raise InputError(path, f"invalid YAML: {getattr(exc, 'problem', exc)}", where) from exc
+    if node is None:
+        raise InputError(path, "file is empty; expected the pipeline's parameter sections")
+    return _build(Params, node, path, "")
+
+
+def _where(node: yaml.Node) -> str:
+    return f"line {node.start_mark.line + 1}, column {node.start_mark.column + 1}"
+
+
+def _build(cls: type, node: yaml.Node, path: Path, prefix: str) -> Any:
+    """Construct dataclass `cls` from a YAML mapping node, checking keys and types."""
+    label = prefix.rstrip(".") or "top level"
+    if not isinstance(node, yaml.MappingNode):
+        raise InputError(path, f"{label}: expected a mapping of keys", _where(node))
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    values: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key = key_node.value
+        if key not in hints:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(names)})"
+            raise InputError(path, f"unknown key {prefix}{key!r} in {label}{hint}", _where(key_node))
+        values[key] = _convert(hints[key], value_node, path, prefix + key)
+    missing = [n for n in names if n not in values]
+    if missing:
+        raise InputError(path, f"missing key {prefix}{missing[0]} in {label}", _where(node))
+    return cls(**values)
+
+
+def _convert(hint: Any, node: yaml.Node, path: Path, key: str) -> Any:
+    """Convert one YAML value node to the annotated type `hint`."""
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, node, path, key + ".")
+    value = yaml.safe_load(yaml.serialize(node))
+    optional = isinstance(hint, types.UnionType) and type(None) in typing.get_args(hint)
+    if value is None and optional:
+        return None
+    base = next(a for a in typing.get_args(hint) if a is not type(None)) if optional else hint
+    try:
+        return _coerce(base, value)
+    except (TypeError, ValueError):
+        expected = getattr(base, "__name__", str(base))
+        raise InputError(path, f"{key}: expected {expected}, got {value!r}", _where(node)) from None
+
+
+def _coerce(base: Any, value: Any) -> Any:
+    if typing.get_origin(base) is tuple:
+        if not isinstance(value, list):
+            raise TypeError
+        (item, _) = typing.get_args(base)
+        return tuple(_coerce(item, v) for v in value)
+    if base is bool:
+        if not isinstance(value, bool):
+            raise TypeError
+        return value
+    if base is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError
+        return value
+    if base is float:
+        # DVC's `-S train.lr=3e-5` writes `3e-05`, which YAML 1.1 reads as a string.
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise TypeError
+        return float(value)
+    if base is str:
+        if not isinstance(value, str):
+            raise TypeError
+        return value
+    raise TypeError(f"unsupported parameter type {base}")

@@ -1,0 +1,82 @@
+"""LightningDataModule: tokenized train/val comments served in length-bucketed batches.
+
+Input: train and val DataFrames (Jigsaw schema) and the model's tokenizer. Tokenization
+happens once, in batch, at set-up. Batches are dicts of input_ids / attention_mask
+(batch, longest) and labels (batch, 6) float multi-hot.
+"""
+
+from __future__ import annotations
+
+import lightning as L
+import numpy as np
+import pandas as pd
+import torch
+
+from toxic_tagger import TEXT_COLUMN
+from toxic_tagger.batching import BucketBatchSampler, pad_batch, sorted_batches
+from toxic_tagger.table import label_matrix
+from toxic_tagger.tokens import encode
+
+
+class EncodedComments(torch.utils.data.Dataset):
+    """Token ids and labels of one split; `lengths` drive the batching."""
+
+    def __init__(self, ids: list[list[int]], labels: np.ndarray) -> None:
+        self.ids = ids
+        self.labels = torch.tensor(labels, dtype=torch.float32)
+        self.lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index: int) -> int:
+        return index  # the collator gathers and pads a whole batch at once
+
+
+class Collator:
+    def __init__(self, dataset: EncodedComments, pad_id: int) -> None:
+        self.dataset = dataset
+        self.pad_id = pad_id
+
+    def __call__(self, indices: list[int]) -> dict[str, torch.Tensor]:
+        batch = pad_batch([self.dataset.ids[i] for i in indices], self.pad_id)
+        batch["labels"] = self.dataset.labels[indices]
+        return batch
+
+
+class CommentDataModule(L.LightningDataModule):
+    def __init__(
+        self, train: pd.DataFrame, val: pd.DataFrame, tokenizer, max_length: int,
+        max_tokens_per_batch: int, max_batch_size: int, seed: int,
+    ) -> None:
+        super().__init__()
+        self.frames = {"train": train, "val": val}
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.max_tokens = max_tokens_per_batch
+        self.max_batch_size = max_batch_size
+        self.seed = seed
+        self.datasets: dict[str, EncodedComments] = {}
+
+    def setup(self, stage: str | None = None) -> None:
+        for name, frame in self.frames.items():
+            if name not in self.datasets:
+                ids = encode(self.tokenizer, frame[TEXT_COLUMN].tolist(), self.max_length, desc=f"tokenize {name}")
+                self.datasets[name] = EncodedComments(ids, label_matrix(frame))
+
+    def _loader(self, dataset: EncodedComments, batch_sampler) -> torch.utils.data.DataLoader:
+        # num_workers=0: batches are cheap to build, and worker processes would compete with
+        # torch's intra-op threads for the same cores.
+        return torch.utils.data.DataLoader(
+            dataset, batch_sampler=batch_sampler, collate_fn=Collator(dataset, self.tokenizer.pad_token_id),
+            num_workers=0,
+        )
+
+    def train_dataloader(self) -> torch.utils.data.DataLoader:
+        dataset = self.datasets["train"]
+        sampler = BucketBatchSampler(dataset.lengths, self.max_tokens, self.max_batch_size, self.seed)
+        return self._loader(dataset, sampler)
+
+    def val_dataloader(self) -> torch.utils.data.DataLoader:
+        dataset = self.datasets["val"]
+        return self._loader(dataset, sorted_batches(dataset.lengths, self.max_tokens, self.max_batch_size))

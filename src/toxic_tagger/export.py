@@ -1,0 +1,57 @@
+"""The exported model directory: what `train` writes and `evaluate` / users load.
+
+Layout (all safetensors + JSON, no pickle):
+    config.json, model.safetensors       transformers' AutoModelForSequenceClassification
+    tokenizer.json, tokenizer_config.json, ...   AutoTokenizer
+    toxic_tagger.json                    labels, tuned thresholds, max_length, provenance
+The directory opens with plain transformers (`pipeline("text-classification", model=dir,
+top_k=None)` applies a sigmoid because config.problem_type is multi_label_classification).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from toxic_tagger import LABELS
+from toxic_tagger.errors import ToxicTaggerError
+from toxic_tagger.io import atomic_dir
+
+META_FILE = "toxic_tagger.json"
+
+
+@dataclass(frozen=True)
+class Exported:
+    model: object  # transformers PreTrainedModel (eval mode)
+    tokenizer: object
+    thresholds: np.ndarray  # (6,)
+    max_length: int
+    meta: dict
+
+
+def export_model(model, tokenizer, target: Path, thresholds: np.ndarray, max_length: int, extra: dict) -> None:
+    """Write the exported directory atomically (a failed export leaves the old one intact)."""
+    meta = {"labels": list(LABELS), "thresholds": {l: float(t) for l, t in zip(LABELS, thresholds)},
+            "max_length": int(max_length), **extra}
+    with atomic_dir(target) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+def load_exported(directory: str | Path) -> Exported:
+    """Load an exported directory (safetensors only) for prediction."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    directory = Path(directory)
+    meta_path = directory / META_FILE
+    if not meta_path.is_file():
+        raise ToxicTaggerError(f"{directory}: not an exported toxic-tagger model (no {META_FILE}); run `dvc repro train`")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    model = AutoModelForSequenceClassification.from_pretrained(directory, use_safetensors=True)
+    tokenizer = AutoTokenizer.from_pretrained(directory)
+    thresholds = np.array([meta["thresholds"][label] for label in LABELS], dtype=np.float64)
+    return Exported(model.eval(), tokenizer, thresholds, int(meta["max_length"]), meta)

@@ -1,0 +1,71 @@
+"""LightningModule: a transformer encoder with a 6-way multi-label head.
+
+Forward: input_ids / attention_mask (batch, len) -> logits (batch, 6). Loss: BCE with logits
+(optionally `pos_weight` per tag). Optimizer: torch.optim.AdamW, linear warm-up over
+`warmup_fraction` of all steps then linear decay. Validation logs val/loss, per-tag
+val/auroc_<tag> and val/mean_auroc (the default checkpoint monitor).
+"""
+
+from __future__ import annotations
+
+import lightning as L
+import numpy as np
+import torch
+from transformers import get_linear_schedule_with_warmup
+
+from toxic_tagger import LABELS
+from toxic_tagger.metrics import per_tag_auroc
+
+
+class ToxicClassifier(L.LightningModule):
+    def __init__(self, model, lr: float, weight_decay: float, warmup_fraction: float) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["model"])
+        # from_pretrained returns the model in eval mode; Lightning keeps submodule modes as
+        # they are, so switch dropout back on for fine-tuning.
+        self.model = model.train()
+        self.loss_fn = torch.nn.BCEWithLogitsLoss()
+        self._val_probs: list[torch.Tensor] = []
+        self._val_labels: list[torch.Tensor] = []
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+
+    def model_step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        logits = self(batch["input_ids"], batch["attention_mask"])  # (batch, 6)
+        return self.loss_fn(logits, batch["labels"]), logits
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss, _ = self.model_step(batch)
+        self.log("train/loss", loss, batch_size=len(batch["labels"]), prog_bar=True)
+        return loss
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        loss, logits = self.model_step(batch)
+        self.log("val/loss", loss, batch_size=len(batch["labels"]), on_epoch=True)
+        self._val_probs.append(torch.sigmoid(logits).float().cpu())
+        self._val_labels.append(batch["labels"].cpu())
+
+    def on_validation_epoch_end(self) -> None:
+        probs = torch.cat(self._val_probs).numpy()
+        labels = torch.cat(self._val_labels).numpy()
+        self._val_probs.clear()
+        self._val_labels.clear()
+        aurocs = per_tag_auroc(labels, probs)
+        for label, value in zip(LABELS, aurocs):
+            self.log(f"val/auroc_{label}", float(value))
+        self.log("val/mean_auroc", float(np.nanmean(aurocs)), prog_bar=True)
+
+    def configure_optimizers(self):
+        decay, no_decay = [], []
+        for name, param in self.model.named_parameters():
+            # Standard BERT recipe: no weight decay on biases and LayerNorm weights.
+            (no_decay if param.ndim < 2 else decay).append(param)
+        optimizer = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": self.hparams.weight_decay},
+             {"params": no_decay, "weight_decay": 0.0}],
+            lr=self.hparams.lr,
+        )
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        scheduler = get_linear_schedule_with_warmup(optimizer, int(total * self.hparams.warmup_fraction), total)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

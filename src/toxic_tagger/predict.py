@@ -1,0 +1,44 @@
+"""Batch prediction: length-sorted batches under a token budget, in inference mode.
+
+`predict_proba(model, tokenizer, texts, ...)` returns sigmoid probabilities (n, 6) in the
+order of `texts`. Sorting by length means each batch pads only to its own longest comment;
+the original order is restored at the end. `evaluate` and the CLI use this same path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from toxic_tagger.batching import pad_batch, sorted_batches
+from toxic_tagger.tokens import encode
+
+
+def predict_proba(
+    model, tokenizer, texts: Sequence[str], max_length: int, max_tokens: int,
+    max_batch_size: int = 256, progress: bool = True,
+) -> np.ndarray:
+    """Probabilities per tag for each text: (len(texts), n_labels) float32, input order."""
+    ids = encode(tokenizer, texts, max_length)
+    return predict_encoded(model, ids, tokenizer.pad_token_id, max_tokens, max_batch_size, progress)
+
+
+def predict_encoded(
+    model, ids: list[list[int]], pad_id: int, max_tokens: int, max_batch_size: int = 256,
+    progress: bool = True,
+) -> np.ndarray:
+    """Like predict_proba, for already tokenized comments."""
+    lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+    n_labels = model.config.num_labels
+    out = np.zeros((len(ids), n_labels), dtype=np.float32)
+    model.eval()
+    batches = sorted_batches(lengths, max_tokens, max_batch_size)
+    with torch.inference_mode():
+        for batch in tqdm(batches, desc="predict", unit="batch", disable=not progress):
+            inputs = pad_batch([ids[i] for i in batch], pad_id)
+            logits = model(**inputs).logits  # (batch, n_labels)
+            out[batch] = torch.sigmoid(logits.float()).numpy()
+    return out

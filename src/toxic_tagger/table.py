@@ -1,0 +1,158 @@
+"""Read and validate comment tables in the Jigsaw schema.
+
+Input: CSV bytes (plain, gzip or a zip holding one CSV) with the columns
+`id, comment_text, toxic, severe_toxic, obscene, threat, insult, identity_hate` (extra
+columns are dropped). Output: a DataFrame with `id` and `comment_text` as strings and the
+six labels as int8 0/1. Every problem raises `InputError` naming the file, the row (as a
+spreadsheet numbers it: header = row 1) and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from toxic_tagger import COLUMNS, ID_COLUMN, LABELS, TEXT_COLUMN
+from toxic_tagger.errors import InputError, cell
+
+HEADER_ROW = 1  # rows are numbered as in a spreadsheet: header row 1, first data row 2
+
+
+def read_source_bytes(path: Path) -> tuple[bytes, str]:
+    """Return the CSV bytes of `path` (.csv, .csv.gz or .zip) and a display name for errors."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, f"cannot read file: {exc.strerror or exc}") from exc
+    name = path.name.lower()
+    try:
+        if name.endswith(".gz"):
+            return gzip.decompress(raw), str(path)
+        if name.endswith(".zip"):
+            return _read_zip_member(path, raw)
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(path, f"cannot read compressed file: {exc}") from exc
+    return raw, str(path)
+
+
+def _read_zip_member(path: Path, raw: bytes) -> tuple[bytes, str]:
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        members = [m for m in archive.namelist() if m.lower().endswith(".csv")]
+        if not members:
+            raise InputError(path, "zip archive holds no .csv file")
+        if len(members) > 1:
+            preferred = [m for m in members if Path(m).name == "train.csv"]
+            if not preferred:
+                raise InputError(path, f"zip archive holds several CSV files {members}; expected one")
+            members = preferred
+        return archive.read(members[0]), f"{path}:{members[0]}"
+
+
+def parse_comments(data: bytes, name: str) -> pd.DataFrame:
+    """Decode, parse and validate CSV bytes; `name` is used in error messages."""
+    if not data.strip():
+        raise InputError(name, "file is empty; expected a header and comment rows")
+    text = _decode_utf8(data, name)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as exc:
+        raise InputError(name, f"malformed CSV: {exc}") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputError(name, "file is empty; expected a header and comment rows") from exc
+    return validate_comments(frame, name)
+
+
+def _decode_utf8(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row, column = _locate_undecodable(data)
+        raise InputError(
+            name, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            cell(row, column),
+        ) from exc
+
+
+def _locate_undecodable(data: bytes) -> tuple[int | None, str | None]:
+    """Find the row and column of the first undecodable byte (as a surrogate escape)."""
+    text = data.decode("utf-8-sig", errors="surrogateescape")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] = []
+    for index, record in enumerate(reader):
+        if index == 0:
+            header = record
+        for position, value in enumerate(record):
+            if any("\udc80" <= ch <= "\udcff" for ch in value):
+                column = header[position] if index > 0 and position < len(header) else None
+                return HEADER_ROW + index, column
+    return None, None
+
+
+def validate_comments(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Check schema and values of a string-typed frame; return it typed (labels int8)."""
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError(
+            name, f"required column missing (expected columns: {', '.join(COLUMNS)})",
+            cell(HEADER_ROW, missing[0]),
+        )
+    if frame.empty:
+        raise InputError(name, "no data rows after the header")
+    frame = frame.loc[:, list(COLUMNS)].reset_index(drop=True)
+    _check_non_empty(frame, ID_COLUMN, name)
+    _check_unique_ids(frame, name)
+    _check_non_empty(frame, TEXT_COLUMN, name)
+    labels = {label: _check_binary(frame[label], label, name) for label in LABELS}
+    return pd.DataFrame(
+        {ID_COLUMN: frame[ID_COLUMN].astype(str), TEXT_COLUMN: frame[TEXT_COLUMN].astype(str), **labels}
+    )
+
+
+def _row(index: int) -> int:
+    return HEADER_ROW + 1 + int(index)
+
+
+def _check_non_empty(frame: pd.DataFrame, column: str, name: str) -> None:
+    values = frame[column]
+    bad = values.isna() | (values.astype(str).str.strip() == "")
+    if bad.any():
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(name, "empty value (NaN or blank); every row needs one", cell(_row(first), column))
+
+
+def _check_unique_ids(frame: pd.DataFrame, name: str) -> None:
+    duplicated = frame[ID_COLUMN].duplicated(keep=False).to_numpy()
+    if duplicated.any():
+        rows = np.flatnonzero(duplicated)
+        value = frame[ID_COLUMN].iloc[rows[0]]
+        again = [r for r in rows[1:] if frame[ID_COLUMN].iloc[r] == value][0]
+        raise InputError(
+            name, f"duplicate id {value!r} (also on row {_row(rows[0])})", cell(_row(again), ID_COLUMN)
+        )
+
+
+def _check_binary(values: pd.Series, label: str, name: str) -> np.ndarray:
+    text = values.astype(str).str.strip()
+    bad = ~text.isin(["0", "1"])
+    if bad.any():
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(name, f"label must be 0 or 1, got {values.iloc[first]!r}", cell(_row(first), label))
+    return (text == "1").to_numpy().astype(np.int8)
+
+
+def read_split(path: str | Path) -> pd.DataFrame:
+    """Read a split written by this pipeline (same schema; validated again, cheaply)."""
+    path = Path(path)
+    data, name = read_source_bytes(path)
+    return parse_comments(data, name)
+
+
+def label_matrix(frame: pd.DataFrame) -> np.ndarray:
+    """Labels as a float32 multi-hot matrix: (rows, 6)."""
+    return frame.loc[:, list(LABELS)].to_numpy(dtype=np.float32)

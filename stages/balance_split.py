@@ -1,0 +1,36 @@
+"""DVC stage `balance_split`: raw table -> balanced train, natural val and test.
+
+Reads: params `seed`, `balance_split`; --raw.
+Writes: --train, --val, --test (CSV) and --summary (metrics/split.json: rows and positives
+per tag per split, and how many clean rows the balancing used).
+"""
+
+import argparse
+import logging
+from pathlib import Path
+
+from toxic_tagger.config import Params
+from toxic_tagger.io import write_csv, write_json
+from toxic_tagger.runtime import run_stage
+from toxic_tagger.split import make_splits, split_summary
+from toxic_tagger.table import read_split
+
+log = logging.getLogger("balance_split")
+
+
+def run(params: Params, root: Path) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    for name in ("raw", "train", "val", "test", "summary"):
+        parser.add_argument(f"--{name}", type=Path, required=True)
+    args = parser.parse_args()
+    splits = make_splits(read_split(args.raw), params.balance_split, params.seed)
+    summary = split_summary(splits)
+    write_csv(args.train, splits.train)
+    write_csv(args.val, splits.val)
+    write_csv(args.test, splits.test)
+    write_json(args.summary, summary)
+    log.info("rows: train %d (balanced), val %d, test %d", len(splits.train), len(splits.val), len(splits.test))
+
+
+if __name__ == "__main__":
+    run_stage(run)

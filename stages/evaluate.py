@@ -1,0 +1,39 @@
+"""DVC stage `evaluate`: score the exported model on val and test.
+
+Reads: params `seed`, `evaluate`; --model (exported directory), --val, --test.
+Writes: --metrics (metrics/eval.json: per tag AUROC with 95% CI, precision, recall, F1 at
+the tuned thresholds and at 0.5, support; micro/macro F1; mean AUROC; threads used).
+"""
+
+import argparse
+from pathlib import Path
+
+from toxic_tagger import TEXT_COLUMN
+from toxic_tagger.config import Params
+from toxic_tagger.export import load_exported
+from toxic_tagger.io import write_json
+from toxic_tagger.metrics import split_report
+from toxic_tagger.predict import predict_proba
+from toxic_tagger.runtime import configure_threads, run_stage
+from toxic_tagger.table import label_matrix, read_split
+
+
+def run(params: Params, root: Path) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    for name in ("model", "val", "test", "metrics"):
+        parser.add_argument(f"--{name}", type=Path, required=True)
+    args = parser.parse_args()
+    threads = configure_threads(params.threads)
+    exported = load_exported(args.model)
+    report: dict = {"threads": threads, "thresholds_from": "val"}
+    for split in ("test", "val"):
+        frame = read_split(getattr(args, split))
+        probs = predict_proba(exported.model, exported.tokenizer, frame[TEXT_COLUMN].tolist(),
+                              exported.max_length, params.evaluate.max_tokens_per_batch)
+        report[split] = split_report(label_matrix(frame), probs, exported.thresholds,
+                                     params.evaluate.bootstrap_samples, params.seed)
+    write_json(args.metrics, report)
+
+
+if __name__ == "__main__":
+    run_stage(run)

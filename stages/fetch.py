@@ -1,0 +1,32 @@
+"""DVC stage `fetch`: `fetch.source` -> one validated raw table.
+
+Reads: params `seed`, `fetch`; the source file or URL (not `sample`).
+Writes: --out (CSV in the Jigsaw schema), --meta (JSON: source, sha256, rows, tag counts).
+"""
+
+import argparse
+import logging
+from pathlib import Path
+
+from toxic_tagger.config import Params
+from toxic_tagger.fetch import fetch_comments, tag_counts
+from toxic_tagger.io import write_csv, write_json
+from toxic_tagger.runtime import run_stage
+
+log = logging.getLogger("fetch")
+
+
+def run(params: Params, root: Path) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--meta", type=Path, required=True)
+    args = parser.parse_args()
+    fetched = fetch_comments(params.fetch, params.seed, root)
+    counts = tag_counts(fetched.table)
+    write_csv(args.out, fetched.table)
+    write_json(args.meta, {"source": fetched.source, "sha256": fetched.sha256, "rows": len(fetched.table), **counts})
+    log.info("%d rows from %s (sha256 %s); positives %s", len(fetched.table), fetched.source, fetched.sha256[:12], counts)
+
+
+if __name__ == "__main__":
+    run_stage(run)

@@ -1,0 +1,38 @@
+"""DVC stage `token_stats`: comment lengths in the model's own tokens, per split.
+
+Reads: params `model`, `token_stats`, `train.max_tokens_per_batch`, `train.max_batch_size`;
+--train, --val, --test.
+Writes: --stats (metrics/token_stats.json) and --histogram (plots/token_lengths.csv).
+"""
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from toxic_tagger import TEXT_COLUMN
+from toxic_tagger.config import Params
+from toxic_tagger.io import write_csv, write_json
+from toxic_tagger.pretrained import load_tokenizer
+from toxic_tagger.runtime import run_stage
+from toxic_tagger.table import read_split
+from toxic_tagger.token_stats import histogram_rows, length_summary
+from toxic_tagger.tokens import token_lengths
+
+
+def run(params: Params, root: Path) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    for name in ("train", "val", "test", "stats", "histogram"):
+        parser.add_argument(f"--{name}", type=Path, required=True)
+    args = parser.parse_args()
+    tokenizer = load_tokenizer(params.model.name, root)
+    lengths = {split: token_lengths(tokenizer, read_split(getattr(args, split))[TEXT_COLUMN].tolist())
+               for split in ("train", "val", "test")}
+    stats = {split: length_summary(values, params.token_stats.max_lengths, params.train.max_tokens_per_batch,
+                                   params.train.max_batch_size) for split, values in lengths.items()}
+    write_json(args.stats, {"model_max_length": params.model.max_length, **stats})
+    write_csv(args.histogram, pd.DataFrame(histogram_rows(lengths)))
+
+
+if __name__ == "__main__":
+    run_stage(run)

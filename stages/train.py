@@ -1,0 +1,31 @@
+"""DVC stage `train`: fine-tune `model.name`, export the best epoch with tuned thresholds.
+
+Reads: params `seed`, `model`, `train`; --train, --val (CSV), --raw-meta (provenance).
+Writes: --checkpoints (best.ckpt, last.ckpt), --logs (TensorBoard), --model (exported
+safetensors directory), --summary (metrics/train.json: threads, epochs, best score, time).
+"""
+
+import argparse
+from pathlib import Path
+
+from toxic_tagger.config import Params
+from toxic_tagger.io import read_json, write_json
+from toxic_tagger.runtime import run_stage
+from toxic_tagger.table import read_split
+from toxic_tagger.train import TrainPaths, fit_and_export
+
+
+def run(params: Params, root: Path) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    for name in ("train", "val", "raw-meta", "checkpoints", "logs", "model", "summary"):
+        parser.add_argument(f"--{name}", type=Path, required=True)
+    args = parser.parse_args()
+    paths = TrainPaths(checkpoints=args.checkpoints, logs=args.logs, model=args.model)
+    raw = read_json(args.raw_meta)
+    provenance = {"data_source": raw["source"], "data_sha256": raw["sha256"]}
+    summary = fit_and_export(params, read_split(args.train), read_split(args.val), paths, root, provenance)
+    write_json(args.summary, summary)
+
+
+if __name__ == "__main__":
+    run_stage(run)
