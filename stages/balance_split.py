@@ -6,8 +6,13 @@ per tag per split, and how many clean rows the balancing used).
 """
 
 import argparse
-import logging
+import sys
 from pathlib import Path
+
+# Run this checkout's library, also inside DVC's experiment copies (.dvc/tmp/exps/...).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import logging
 
 from toxic_tagger.config import Params
 from toxic_tagger.io import write_csv, write_json
@@ -16,7 +21,6 @@ from toxic_tagger.split import make_splits, split_summary
 from toxic_tagger.table import read_split
 
 log = logging.getLogger("balance_split")
-
 
 def run(params: Params, root: Path) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -30,7 +34,6 @@ def run(params: Params, root: Path) -> None:
     write_csv(args.test, splits.test)
     write_json(args.summary, summary)
     log.info("rows: train %d (balanced), val %d, test %d", len(splits.train), len(splits.val), len(splits.test))
-
 
 if __name__ == "__main__":
     run_stage(run)

@@ -6,7 +6,11 @@ the tuned thresholds and at 0.5, support; micro/macro F1; mean AUROC; threads us
 """
 
 import argparse
+import sys
 from pathlib import Path
+
+# Run this checkout's library, also inside DVC's experiment copies (.dvc/tmp/exps/...).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from toxic_tagger import TEXT_COLUMN
 from toxic_tagger.config import Params
@@ -16,7 +20,6 @@ from toxic_tagger.metrics import split_report
 from toxic_tagger.predict import predict_proba
 from toxic_tagger.runtime import configure_threads, run_stage
 from toxic_tagger.table import label_matrix, read_split
-
 
 def run(params: Params, root: Path) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -33,7 +36,6 @@ def run(params: Params, root: Path) -> None:
         report[split] = split_report(label_matrix(frame), probs, exported.thresholds,
                                      params.evaluate.bootstrap_samples, params.seed)
     write_json(args.metrics, report)
-
 
 if __name__ == "__main__":
     run_stage(run)

@@ -5,8 +5,13 @@ Writes: --out (CSV in the Jigsaw schema), --meta (JSON: source, sha256, rows, ta
 """
 
 import argparse
-import logging
+import sys
 from pathlib import Path
+
+# Run this checkout's library, also inside DVC's experiment copies (.dvc/tmp/exps/...).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import logging
 
 from toxic_tagger.config import Params
 from toxic_tagger.fetch import fetch_comments, tag_counts
@@ -14,7 +19,6 @@ from toxic_tagger.io import write_csv, write_json
 from toxic_tagger.runtime import run_stage
 
 log = logging.getLogger("fetch")
-
 
 def run(params: Params, root: Path) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -26,7 +30,6 @@ def run(params: Params, root: Path) -> None:
     write_csv(args.out, fetched.table)
     write_json(args.meta, {"source": fetched.source, "sha256": fetched.sha256, "rows": len(fetched.table), **counts})
     log.info("%d rows from %s (sha256 %s); positives %s", len(fetched.table), fetched.source, fetched.sha256[:12], counts)
-
 
 if __name__ == "__main__":
     run_stage(run)

@@ -6,7 +6,11 @@ Writes: --stats (metrics/token_stats.json) and --histogram (plots/token_lengths.
 """
 
 import argparse
+import sys
 from pathlib import Path
+
+# Run this checkout's library, also inside DVC's experiment copies (.dvc/tmp/exps/...).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import pandas as pd
 
@@ -18,7 +22,6 @@ from toxic_tagger.runtime import run_stage
 from toxic_tagger.table import read_split
 from toxic_tagger.token_stats import histogram_rows, length_summary
 from toxic_tagger.tokens import token_lengths
-
 
 def run(params: Params, root: Path) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -32,7 +35,6 @@ def run(params: Params, root: Path) -> None:
                                    params.train.max_batch_size) for split, values in lengths.items()}
     write_json(args.stats, {"model_max_length": params.model.max_length, **stats})
     write_csv(args.histogram, pd.DataFrame(histogram_rows(lengths)))
-
 
 if __name__ == "__main__":
     run_stage(run)

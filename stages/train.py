@@ -6,14 +6,17 @@ safetensors directory), --summary (metrics/train.json: threads, epochs, best sco
 """
 
 import argparse
+import sys
 from pathlib import Path
+
+# Run this checkout's library, also inside DVC's experiment copies (.dvc/tmp/exps/...).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from toxic_tagger.config import Params
 from toxic_tagger.io import read_json, write_json
 from toxic_tagger.runtime import run_stage
 from toxic_tagger.table import read_split
 from toxic_tagger.train import TrainPaths, fit_and_export
-
 
 def run(params: Params, root: Path) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -25,7 +28,6 @@ def run(params: Params, root: Path) -> None:
     provenance = {"data_source": raw["source"], "data_sha256": raw["sha256"]}
     summary = fit_and_export(params, read_split(args.train), read_split(args.val), paths, root, provenance)
     write_json(args.summary, summary)
-
 
 if __name__ == "__main__":
     run_stage(run)

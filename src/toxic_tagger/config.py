@@ -121,7 +121,7 @@ def _convert(hint: Any, node: yaml.Node, path: Path, key: str) -> Any:
     """Convert one YAML value node to the annotated type `hint`."""
     if dataclasses.is_dataclass(hint):
         return _build(hint, node, path, key + ".")
-    value = yaml.safe_load(yaml.serialize(node))
+    value = yaml.SafeLoader("").construct_object(node, deep=True)
     optional = isinstance(hint, types.UnionType) and type(None) in typing.get_args(hint)
     if value is None and optional:
         return None
