@@ -36,6 +36,8 @@ def export_model(model, tokenizer, target: Path, thresholds: np.ndarray, max_len
     """Write the exported directory atomically (a failed export leaves the old one intact)."""
     meta = {"labels": list(LABELS), "thresholds": {l: float(t) for l, t in zip(LABELS, thresholds)},
             "max_length": int(max_length), **extra}
+    # Plain `pipeline(..., truncation=True)` then truncates exactly where training did.
+    tokenizer.model_max_length = int(max_length)
     with atomic_dir(target) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)

@@ -1,0 +1,104 @@
+"""Shared fixtures: the tiny fixture CSV, a tiny random BERT, shrunken params, temp repos."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_CSV = ROOT / "tests" / "fixtures" / "comments.csv"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised 2-layer, hidden-32 BERT with the packaged MiniLM tokenizer."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from toxic_tagger.pretrained import resolve_model
+
+    directory = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model("sentence-transformers/all-MiniLM-L6-v2"))
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=512)
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+def shrunk_params_dict(model_dir: Path, **sections: dict) -> dict:
+    """The repository's params.yaml as a dict, shrunk for tests, with `sections` merged in."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["threads"] = 1
+    params["fetch"].update(source="tests/fixtures/comments.csv")
+    params["balance_split"].update(val_fraction=0.2, test_fraction=0.2, clean_rows=10)
+    params["model"].update(name=str(model_dir), max_length=64)
+    params["train"].update(epochs=2, max_tokens_per_batch=512, max_batch_size=8, lr=1e-3, patience=2)
+    params["evaluate"].update(bootstrap_samples=50)
+    for name, values in sections.items():
+        params[name].update(values)
+    return params
+
+
+@pytest.fixture
+def tiny_params(tiny_model_dir: Path):
+    """Typed Params from the shrunk params.yaml."""
+    from toxic_tagger.config import load_params
+
+    def build(tmp_path: Path, **sections: dict):
+        path = tmp_path / "params.yaml"
+        path.write_text(yaml.safe_dump(shrunk_params_dict(tiny_model_dir, **sections)))
+        return load_params(path)
+
+    return build
+
+
+def replace(params, section: str, **values):
+    """A copy of typed `params` with some keys of one section changed."""
+    return dataclasses.replace(params, **{section: dataclasses.replace(getattr(params, section), **values)})
+
+
+def venv_env() -> dict[str, str]:
+    """Environment whose `python` and `dvc` are this interpreter's (stage commands call `python`)."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(GIT_AUTHOR_NAME="test", GIT_AUTHOR_EMAIL="test@example.com",
+               GIT_COMMITTER_NAME="test", GIT_COMMITTER_EMAIL="test@example.com")
+    return env
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, cwd=cwd, env=venv_env(), capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+PROJECT_FILES = ("dvc.yaml", "stages", "src", "tests/fixtures")
+
+
+def make_repo(target: Path, params: dict) -> Path:
+    """A fresh git + DVC repository holding this project's pipeline and `params`."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(source, target / name)
+    (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (target / ".gitignore").write_text("/data/\n/checkpoints/\n/models/\n/logs/\n__pycache__/\n")
+    run(["git", "init", "-q"], target)
+    run(["dvc", "init", "-q"], target)
+    run(["dvc", "config", "core.analytics", "false"], target)
+    run(["git", "add", "-A"], target)
+    run(["git", "commit", "-qm", "init"], target)
+    return target

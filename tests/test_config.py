@@ -1,0 +1,68 @@
+"""params.yaml is parsed into typed sections; mistakes name the file, line and column."""
+
+from pathlib import Path
+
+import pytest
+
+from toxic_tagger.config import load_params
+from toxic_tagger.errors import InputError
+
+from conftest import ROOT
+
+
+def test_repository_params_load_typed():
+    params = load_params(ROOT / "params.yaml")
+    assert isinstance(params.seed, int)
+    assert isinstance(params.train.lr, float)
+    assert params.token_stats.max_lengths == tuple(params.token_stats.max_lengths)
+
+
+def _write(tmp_path: Path, old: str, new: str) -> Path:
+    text = (ROOT / "params.yaml").read_text()
+    assert old in text
+    path = tmp_path / "params.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def test_misspelled_key_names_line_column_and_suggestion(tmp_path):
+    path = _write(tmp_path, "  lr:", "  lrr:")
+    with pytest.raises(InputError) as err:
+        load_params(path)
+    line = next(i for i, l in enumerate(path.read_text().splitlines(), 1) if l.startswith("  lrr:"))
+    message = str(err.value)
+    assert str(path) in message and f"line {line}, column 3" in message
+    assert "'lrr'" in message and "did you mean 'lr'" in message
+    assert "\n" not in message
+
+
+def test_missing_key_is_named(tmp_path):
+    path = _write(tmp_path, "  patience:", "  # patience:")
+    with pytest.raises(InputError, match="missing key train.patience"):
+        load_params(path)
+
+
+def test_wrong_type_is_named(tmp_path):
+    path = _write(tmp_path, "  epochs:", "  epochs: many #")
+    with pytest.raises(InputError, match=r"line \d+, column \d+: train.epochs: expected int, got 'many'"):
+        load_params(path)
+
+
+def test_dvc_style_float_string_is_accepted(tmp_path):
+    # `dvc exp run -S train.lr=3e-5` writes 3e-05, which YAML 1.1 reads as a string.
+    text = (ROOT / "params.yaml").read_text()
+    start = text.index("  lr:")
+    end = text.index("\n", start)
+    path = tmp_path / "params.yaml"
+    path.write_text(text[:start] + "  lr: 3e-05" + text[end:])
+    assert load_params(path).train.lr == pytest.approx(3e-5)
+
+
+def test_empty_and_invalid_yaml(tmp_path):
+    empty = tmp_path / "params.yaml"
+    empty.write_text("")
+    with pytest.raises(InputError, match="file is empty"):
+        load_params(empty)
+    empty.write_text("seed: [1,\n")
+    with pytest.raises(InputError, match="invalid YAML"):
+        load_params(empty)
