@@ -41,7 +41,7 @@ def shrunk_params_dict(model_dir: Path, **sections: dict) -> dict:
     params["fetch"].update(source="tests/fixtures/comments.csv")
     params["balance_split"].update(val_fraction=0.2, test_fraction=0.2, clean_rows=10)
     params["model"].update(name=str(model_dir), max_length=64)
-    params["train"].update(epochs=2, max_tokens_per_batch=512, max_batch_size=8, lr=1e-3, patience=2)
+    params["train"].update(epochs=2, max_tokens_per_batch=512, max_batch_size=8, lr=1e-3, head_lr=1e-2, patience=2)
     params["evaluate"].update(bootstrap_samples=50)
     for name, values in sections.items():
         params[name].update(values)
@@ -59,6 +59,23 @@ def tiny_params(tiny_model_dir: Path):
         return load_params(path)
 
     return build
+
+
+@pytest.fixture(scope="session")
+def tiny_export(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
+    """The tiny BERT fine-tuned for 2 epochs on the fixture CSV and exported: (paths, summary, params)."""
+    from toxic_tagger.config import load_params
+    from toxic_tagger.split import make_splits
+    from toxic_tagger.table import read_split
+    from toxic_tagger.train import TrainPaths, fit_and_export
+
+    tmp = tmp_path_factory.mktemp("train")
+    (tmp / "params.yaml").write_text(yaml.safe_dump(shrunk_params_dict(tiny_model_dir)))
+    params = load_params(tmp / "params.yaml")
+    splits = make_splits(read_split(FIXTURE_CSV), params.balance_split, params.seed)
+    paths = TrainPaths(tmp / "checkpoints", tmp / "logs", tmp / "model")
+    summary = fit_and_export(params, splits.train, splits.val, paths, tmp, {"data_sha256": "x"})
+    return paths, summary, params
 
 
 def replace(params, section: str, **values):

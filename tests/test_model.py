@@ -8,32 +8,15 @@ import pytest
 from toxic_tagger import LABELS, TEXT_COLUMN
 from toxic_tagger.export import load_exported
 from toxic_tagger.predict import predict_proba
-from toxic_tagger.split import make_splits
 from toxic_tagger.table import read_split
-from toxic_tagger.train import TrainPaths, fit_and_export
 
 from conftest import FIXTURE_CSV
 
 LONG = "This is a very long comment about the article. " * 120  # > 512 tokens
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory, tiny_model_dir):
-    from conftest import shrunk_params_dict
-    from toxic_tagger.config import load_params
-    import yaml
-
-    tmp = tmp_path_factory.mktemp("train")
-    (tmp / "params.yaml").write_text(yaml.safe_dump(shrunk_params_dict(tiny_model_dir)))
-    params = load_params(tmp / "params.yaml")
-    splits = make_splits(read_split(FIXTURE_CSV), params.balance_split, params.seed)
-    paths = TrainPaths(tmp / "checkpoints", tmp / "logs", tmp / "model")
-    summary = fit_and_export(params, splits.train, splits.val, paths, tmp, {"data_sha256": "x"})
-    return paths, summary, params
-
-
-def test_training_writes_best_and_last_and_a_safetensors_export(exported):
-    paths, summary, params = exported
+def test_training_writes_best_and_last_and_a_safetensors_export(tiny_export):
+    paths, summary, params = tiny_export
     assert sorted(p.name for p in paths.checkpoints.iterdir()) == ["best.ckpt", "last.ckpt"]
     files = {p.name for p in paths.model.iterdir()}
     assert {"config.json", "model.safetensors", "tokenizer.json", "toxic_tagger.json"} <= files
@@ -46,8 +29,8 @@ def test_training_writes_best_and_last_and_a_safetensors_export(exported):
     assert summary["threads"] == 1 and summary["epochs_run"] == params.train.epochs
 
 
-def test_batched_prediction_matches_one_by_one_in_input_order(exported):
-    paths, _, _ = exported
+def test_batched_prediction_matches_one_by_one_in_input_order(tiny_export):
+    paths, _, _ = tiny_export
     model = load_exported(paths.model)
     texts = read_split(FIXTURE_CSV)[TEXT_COLUMN].tolist() + [LONG]
     batched = predict_proba(model.model, model.tokenizer, texts, model.max_length, max_tokens=256, progress=False)
@@ -57,10 +40,10 @@ def test_batched_prediction_matches_one_by_one_in_input_order(exported):
     np.testing.assert_allclose(batched, single, atol=1e-5)
 
 
-def test_plain_transformers_pipeline_gives_the_same_probabilities(exported):
+def test_plain_transformers_pipeline_gives_the_same_probabilities(tiny_export):
     from transformers import pipeline
 
-    paths, _, _ = exported
+    paths, _, _ = tiny_export
     model = load_exported(paths.model)
     texts = ["you idiot", "Thanks for fixing the citation.", LONG]
     ours = predict_proba(model.model, model.tokenizer, texts, model.max_length, 4096, progress=False)
@@ -68,4 +51,4 @@ def test_plain_transformers_pipeline_gives_the_same_probabilities(exported):
     theirs = classify(texts, truncation=True)
     for row, scores in zip(ours, theirs):
         by_label = {s["label"]: s["score"] for s in scores}
-        np.testing.assert_allclose([by_label[l] for l in LABELS], row, atol=1e-5)
+        np.testing.assert_allclose([by_label[label] for label in LABELS], row, atol=1e-5)

@@ -48,7 +48,9 @@ class ModelParams:
 @dataclass(frozen=True)
 class TrainParams:
     epochs: int
-    lr: float
+    lr: float  # encoder learning rate (peak, after warm-up)
+    head_lr: float  # learning rate of the freshly initialised classification head
+    pos_weight_power: float  # BCE pos_weight per tag = (negatives / positives) ** power; 0 = off
     weight_decay: float
     warmup_fraction: float  # share of all optimizer steps with linear warm-up
     max_tokens_per_batch: int  # padded tokens per batch (batch size x longest comment)

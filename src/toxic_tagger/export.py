@@ -34,7 +34,7 @@ class Exported:
 
 def export_model(model, tokenizer, target: Path, thresholds: np.ndarray, max_length: int, extra: dict) -> None:
     """Write the exported directory atomically (a failed export leaves the old one intact)."""
-    meta = {"labels": list(LABELS), "thresholds": {l: float(t) for l, t in zip(LABELS, thresholds)},
+    meta = {"labels": list(LABELS), "thresholds": {label: float(t) for label, t in zip(LABELS, thresholds)},
             "max_length": int(max_length), **extra}
     # Plain `pipeline(..., truncation=True)` then truncates exactly where training did.
     tokenizer.model_max_length = int(max_length)

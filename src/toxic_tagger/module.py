@@ -18,13 +18,15 @@ from toxic_tagger.metrics import per_tag_auroc
 
 
 class ToxicClassifier(L.LightningModule):
-    def __init__(self, model, lr: float, weight_decay: float, warmup_fraction: float) -> None:
+    def __init__(self, model, lr: float, weight_decay: float, warmup_fraction: float, head_lr: float,
+                 pos_weight: list[float] | None = None) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["model"])
         # from_pretrained returns the model in eval mode; Lightning keeps submodule modes as
         # they are, so switch dropout back on for fine-tuning.
         self.model = model.train()
-        self.loss_fn = torch.nn.BCEWithLogitsLoss()
+        weight = torch.tensor(pos_weight, dtype=torch.float32) if pos_weight else None
+        self.loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=weight)
         self._val_probs: list[torch.Tensor] = []
         self._val_labels: list[torch.Tensor] = []
 
@@ -56,16 +58,21 @@ class ToxicClassifier(L.LightningModule):
             self.log(f"val/auroc_{label}", float(value))
         self.log("val/mean_auroc", float(np.nanmean(aurocs)), prog_bar=True)
 
-    def configure_optimizers(self):
-        decay, no_decay = [], []
+    def parameter_groups(self) -> list[dict]:
+        """AdamW groups: the new head (classifier) gets `head_lr`; no weight decay on biases and
+        LayerNorm weights (the standard BERT recipe)."""
+        groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
         for name, param in self.model.named_parameters():
-            # Standard BERT recipe: no weight decay on biases and LayerNorm weights.
-            (no_decay if param.ndim < 2 else decay).append(param)
-        optimizer = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": self.hparams.weight_decay},
-             {"params": no_decay, "weight_decay": 0.0}],
-            lr=self.hparams.lr,
-        )
+            is_head = name.startswith("classifier.")
+            groups.setdefault((is_head, param.ndim < 2), []).append(param)
+        return [
+            {"params": params, "lr": self.hparams.head_lr if is_head else self.hparams.lr,
+             "weight_decay": 0.0 if no_decay else self.hparams.weight_decay}
+            for (is_head, no_decay), params in sorted(groups.items())
+        ]
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.parameter_groups(), lr=self.hparams.lr)
         total = max(1, int(self.trainer.estimated_stepping_batches))
         scheduler = get_linear_schedule_with_warmup(optimizer, int(total * self.hparams.warmup_fraction), total)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

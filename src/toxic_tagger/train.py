@@ -72,7 +72,8 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
     data = CommentDataModule(train, val, tokenizer, params.model.max_length, params.train.max_tokens_per_batch,
                              params.train.max_batch_size, params.seed)
     module = ToxicClassifier(load_classifier(params.model.name, root), params.train.lr,
-                             params.train.weight_decay, params.train.warmup_fraction)
+                             params.train.weight_decay, params.train.warmup_fraction, params.train.head_lr,
+                             pos_weight(label_matrix(train), params.train.pos_weight_power))
     trainer, checkpoint = build_trainer(params, paths)
     started = time.perf_counter()
     trainer.fit(module, datamodule=data)
@@ -90,6 +91,15 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
         "val_mean_auroc": float(np.nanmean(per_tag_auroc(val_labels, val_probs))),
         "train_seconds": round(seconds, 1), "train_rows": len(train), "val_rows": len(val),
     }
+
+
+def pos_weight(labels: np.ndarray, power: float) -> list[float] | None:
+    """Per-tag BCE pos_weight (negatives / positives) ** power; None when power is 0."""
+    if power == 0:
+        return None
+    positives = labels.sum(axis=0)
+    negatives = len(labels) - positives
+    return [float(w) for w in (negatives / np.maximum(positives, 1)) ** power]
 
 
 def restore_best(module: ToxicClassifier, checkpoint: ModelCheckpoint) -> int:

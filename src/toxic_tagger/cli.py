@@ -1,0 +1,104 @@
+"""`toxic-tagger` command line: tag comments with an exported model.
+
+    toxic-tagger predict "you idiot" "thanks for the fix"        # JSON lines on stdout
+    toxic-tagger predict --input comments.csv --output tags.csv   # CSV with comment_text (+ id)
+    echo "some comment" | toxic-tagger predict --input -          # one comment per line
+
+Errors (missing model, bad CSV) print one line on stderr and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from toxic_tagger import ID_COLUMN, LABELS, TEXT_COLUMN
+from toxic_tagger.errors import InputError, ToxicTaggerError, cell
+from toxic_tagger.io import write_csv
+
+DEFAULT_MODEL = "models/toxic-tagger"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="toxic-tagger", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    predict = commands.add_parser("predict", help="tag comments with an exported model")
+    predict.add_argument("texts", nargs="*", help="comments to tag (or use --input)")
+    predict.add_argument("--model", default=DEFAULT_MODEL, help=f"exported model directory (default {DEFAULT_MODEL})")
+    predict.add_argument("--input", help="CSV with a comment_text column, a .txt file, or - for stdin lines")
+    predict.add_argument("--output", help="write CSV here instead of JSON lines on stdout")
+    predict.add_argument("--max-tokens-per-batch", type=int, default=8192)
+    predict.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
+    return parser
+
+
+def read_inputs(source: str | None, texts: list[str]) -> pd.DataFrame:
+    """Comments to tag as a frame with comment_text (and id when the CSV has one)."""
+    if source is None:
+        if not texts:
+            raise ToxicTaggerError("predict: give comments as arguments or --input FILE")
+        return pd.DataFrame({TEXT_COLUMN: texts})
+    if source == "-" or source.endswith(".txt"):
+        handle = sys.stdin if source == "-" else open(source, encoding="utf-8")
+        with handle:
+            lines = [line.rstrip("\n") for line in handle if line.strip()]
+        return pd.DataFrame({TEXT_COLUMN: lines})
+    return _read_csv(Path(source))
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(path, f"cannot read CSV: {exc}") from exc
+    if TEXT_COLUMN not in frame.columns:
+        raise InputError(path, "required column missing", cell(1, TEXT_COLUMN))
+    blank = frame[TEXT_COLUMN].str.strip() == ""
+    if blank.any():
+        raise InputError(path, "empty comment", cell(int(np.flatnonzero(blank.to_numpy())[0]) + 2, TEXT_COLUMN))
+    keep = [c for c in (ID_COLUMN, TEXT_COLUMN) if c in frame.columns]
+    return frame.loc[:, keep]
+
+
+def predict_command(args: argparse.Namespace) -> None:
+    from toxic_tagger.export import load_exported
+    from toxic_tagger.predict import predict_proba
+    from toxic_tagger.runtime import configure_threads
+
+    frame = read_inputs(args.input, args.texts)
+    configure_threads(args.threads)
+    model = load_exported(args.model)
+    probs = predict_proba(model.model, model.tokenizer, frame[TEXT_COLUMN].tolist(), model.max_length,
+                          args.max_tokens_per_batch, progress=len(frame) > 1000)
+    tags = probs >= model.thresholds[None, :]
+    if args.output:
+        out = frame.copy()
+        for j, label in enumerate(LABELS):
+            out[label] = probs[:, j].round(6)
+        out["tags"] = [" ".join(label for label, on in zip(LABELS, row) if on) for row in tags]
+        write_csv(args.output, out)
+        return
+    for i, text in enumerate(frame[TEXT_COLUMN]):
+        record = {"text": text, **{label: round(float(p), 6) for label, p in zip(LABELS, probs[i])},
+                  "tags": [label for label, on in zip(LABELS, tags[i]) if on]}
+        print(json.dumps(record, ensure_ascii=False))
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "predict":
+            predict_command(args)
+    except ToxicTaggerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
