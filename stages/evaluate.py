@@ -1,8 +1,11 @@
 """DVC stage `evaluate`: score the exported model on val and test.
 
-Reads: params `seed`, `evaluate`; --model (exported directory), --val, --test.
+Reads: params `seed`, `threads`, `evaluate`; --model (exported directory), --val, --test,
+--splits (metrics/split.json, for the model card).
 Writes: --metrics (metrics/eval.json: per tag AUROC with 95% CI, precision, recall, F1 at
-the tuned thresholds and at 0.5, support; micro/macro F1; mean AUROC; threads used).
+the tuned thresholds and at 0.5, support; micro/macro F1; mean AUROC; threads used) and
+--plots (test split: ROC and precision-recall curves per tag, confusion at the thresholds) and
+--card (the model card, Markdown, written next to the exported model).
 """
 
 import argparse
@@ -14,16 +17,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from toxic_tagger import TEXT_COLUMN
 from toxic_tagger.config import Params
+from toxic_tagger.curves import write_curves
 from toxic_tagger.export import load_exported
-from toxic_tagger.io import write_json
+from toxic_tagger.io import atomic_path, read_json, write_json
 from toxic_tagger.metrics import split_report
-from toxic_tagger.predict import predict_proba
+from toxic_tagger.model_card import render_card
+from toxic_tagger.predict import predict_exported
 from toxic_tagger.runtime import configure_threads, run_stage
 from toxic_tagger.table import label_matrix, read_split
 
 def run(params: Params, root: Path) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    for name in ("model", "val", "test", "metrics"):
+    for name in ("model", "val", "test", "splits", "metrics", "plots", "card"):
         parser.add_argument(f"--{name}", type=Path, required=True)
     args = parser.parse_args()
     threads = configure_threads(params.threads)
@@ -31,11 +36,15 @@ def run(params: Params, root: Path) -> None:
     report: dict = {"threads": threads, "thresholds_from": "val"}
     for split in ("test", "val"):
         frame = read_split(getattr(args, split))
-        probs = predict_proba(exported.model, exported.tokenizer, frame[TEXT_COLUMN].tolist(),
-                              exported.max_length, params.evaluate.max_tokens_per_batch)
-        report[split] = split_report(label_matrix(frame), probs, exported.thresholds,
-                                     params.evaluate.bootstrap_samples, params.seed)
+        probs = predict_exported(exported, frame[TEXT_COLUMN].tolist(), params.evaluate.max_tokens_per_batch)
+        labels = label_matrix(frame)
+        report[split] = split_report(labels, probs, exported.thresholds, params.evaluate.bootstrap_samples, params.seed)
+        if split == "test":
+            write_curves(args.plots, labels, probs, exported.thresholds)
     write_json(args.metrics, report)
+    card = render_card(exported.meta, read_json(args.splits), report)
+    with atomic_path(args.card) as tmp:
+        tmp.write_text(card, encoding="utf-8")
 
 if __name__ == "__main__":
     run_stage(run)

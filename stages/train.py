@@ -1,7 +1,9 @@
 """DVC stage `train`: fine-tune `model.name`, export the best epoch with tuned thresholds.
 
-Reads: params `seed`, `model`, `train`; --train, --val (CSV), --raw-meta (provenance).
-Writes: --checkpoints (best.ckpt, last.ckpt), --logs (TensorBoard), --model (exported
+Reads: params `seed`, `threads`, `model`, `train`; --train, --val (CSV), --raw-meta
+(provenance), --baseline (the TF-IDF baseline blended in, weight chosen on val).
+Writes: --checkpoints (best.ckpt, last.ckpt), --logs (TensorBoard), --live (DVCLive metrics
+and per-step/per-epoch training curves), --model (exported
 safetensors directory), --summary (metrics/train.json: threads, epochs, best score, time).
 """
 
@@ -20,13 +22,14 @@ from toxic_tagger.train import TrainPaths, fit_and_export
 
 def run(params: Params, root: Path) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    for name in ("train", "val", "raw-meta", "checkpoints", "logs", "model", "summary"):
+    for name in ("train", "val", "raw-meta", "baseline", "checkpoints", "logs", "live", "model", "summary"):
         parser.add_argument(f"--{name}", type=Path, required=True)
     args = parser.parse_args()
-    paths = TrainPaths(checkpoints=args.checkpoints, logs=args.logs, model=args.model)
+    paths = TrainPaths(checkpoints=args.checkpoints, logs=args.logs, live=args.live, model=args.model)
     raw = read_json(args.raw_meta)
     provenance = {"data_source": raw["source"], "data_sha256": raw["sha256"]}
-    summary = fit_and_export(params, read_split(args.train), read_split(args.val), paths, root, provenance)
+    summary = fit_and_export(params, read_split(args.train), read_split(args.val), paths, root, provenance,
+                             baseline_dir=args.baseline)
     write_json(args.summary, summary)
 
 if __name__ == "__main__":

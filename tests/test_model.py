@@ -3,7 +3,6 @@
 import json
 
 import numpy as np
-import pytest
 
 from toxic_tagger import LABELS, TEXT_COLUMN
 from toxic_tagger.export import load_exported

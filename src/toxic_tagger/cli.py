@@ -3,8 +3,9 @@
     toxic-tagger predict "you idiot" "thanks for the fix"        # JSON lines on stdout
     toxic-tagger predict --input comments.csv --output tags.csv   # CSV with comment_text (+ id)
     echo "some comment" | toxic-tagger predict --input -          # one comment per line
+    toxic-tagger report --base main --output report.md            # Markdown params/metrics diff
 
-Errors (missing model, bad CSV) print one line on stderr and exit with status 1.
+Errors (missing model, bad CSV, unknown base revision) print one line on stderr and exit with status 1.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 from toxic_tagger import ID_COLUMN, LABELS, TEXT_COLUMN
 from toxic_tagger.errors import InputError, ToxicTaggerError, cell
 from toxic_tagger.io import write_csv
+from toxic_tagger.report import add_report_parser, report_command
 
 DEFAULT_MODEL = "models/toxic-tagger"
 
@@ -35,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--output", help="write CSV here instead of JSON lines on stdout")
     predict.add_argument("--max-tokens-per-batch", type=int, default=8192)
     predict.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
+    add_report_parser(commands)
     return parser
 
 
@@ -68,14 +71,14 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def predict_command(args: argparse.Namespace) -> None:
     from toxic_tagger.export import load_exported
-    from toxic_tagger.predict import predict_proba
+    from toxic_tagger.predict import predict_exported
     from toxic_tagger.runtime import configure_threads
 
     frame = read_inputs(args.input, args.texts)
     configure_threads(args.threads)
     model = load_exported(args.model)
-    probs = predict_proba(model.model, model.tokenizer, frame[TEXT_COLUMN].tolist(), model.max_length,
-                          args.max_tokens_per_batch, progress=len(frame) > 1000)
+    probs = predict_exported(model, frame[TEXT_COLUMN].tolist(), args.max_tokens_per_batch,
+                             progress=len(frame) > 1000)
     tags = probs >= model.thresholds[None, :]
     if args.output:
         out = frame.copy()
@@ -95,6 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.command == "predict":
             predict_command(args)
+        elif args.command == "report":
+            report_command(args)
     except ToxicTaggerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)

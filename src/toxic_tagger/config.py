@@ -43,6 +43,8 @@ class TokenStatsParams:
 class ModelParams:
     name: str  # packaged id, local directory or hub id
     max_length: int  # tokens per comment after truncation
+    hidden_dropout: float  # dropout on hidden states during fine-tuning
+    attention_dropout: float  # dropout on attention probabilities (0 keeps the fused kernel)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,18 @@ class TrainParams:
     max_batch_size: int
     monitor: str  # metric for checkpointing and early stopping
     patience: int  # epochs without improvement before early stopping
+    baseline_weight: float | None  # blend weight of the TF-IDF baseline; null = tuned on val; 0 = off
+
+
+@dataclass(frozen=True)
+class BaselineParams:
+    word_ngrams: tuple[int, ...]  # (min, max) word n-gram lengths
+    char_ngrams: tuple[int, ...]  # (min, max) character n-gram lengths
+    word_max_features: int  # most frequent word n-grams kept
+    char_max_features: int  # most frequent character n-grams kept
+    sublinear_tf: bool  # term frequency tf -> 1 + log(tf)
+    C: float  # inverse L2 regularisation strength of each tag's logistic regression
+    class_weight: str | None  # "balanced" (reweight by tag rarity) or null
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,7 @@ class Params:
     token_stats: TokenStatsParams
     model: ModelParams
     train: TrainParams
+    baseline: BaselineParams
     evaluate: EvaluateParams
 
 

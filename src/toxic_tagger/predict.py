@@ -42,3 +42,16 @@ def predict_encoded(
             logits = model(**inputs).logits  # (batch, n_labels)
             out[batch] = torch.sigmoid(logits.float()).numpy()
     return out
+
+
+def predict_exported(exported, texts: Sequence[str], max_tokens: int, progress: bool = True) -> np.ndarray:
+    """Probabilities of an exported model (n, 6): the transformer, blended with the baseline
+    when the export carries one (see ensemble.py)."""
+    from toxic_tagger.baseline import predict_baseline
+    from toxic_tagger.ensemble import blend
+
+    probs = predict_proba(exported.model, exported.tokenizer, texts, exported.max_length, max_tokens,
+                          progress=progress)
+    if exported.baseline is None:
+        return probs
+    return blend(probs, predict_baseline(exported.baseline, list(texts)), exported.baseline_weight)

@@ -60,18 +60,30 @@ def load_tokenizer(name: str, root: Path | None = None):
     return _load(AutoTokenizer.from_pretrained, resolve_model(name, root), "tokenizer", use_fast=True)
 
 
-def load_classifier(name: str, root: Path | None = None):
-    """Pretrained encoder with a fresh 6-way multi-label head (BCE-with-logits semantics)."""
-    from transformers import AutoModelForSequenceClassification
+# Dropout attribute names of the common encoder configs: (hidden, attention).
+DROPOUT_KEYS = (("hidden_dropout_prob", "attention_probs_dropout_prob"), ("dropout", "attention_dropout"))
+
+
+def load_classifier(name: str, root: Path | None = None, hidden_dropout: float | None = None,
+                    attention_dropout: float | None = None):
+    """Pretrained encoder with a fresh 6-way multi-label head (BCE-with-logits semantics).
+
+    `hidden_dropout` / `attention_dropout` replace the checkpoint's dropout rates when given.
+    Attention dropout matters for speed too: with it, PyTorch's fused attention kernel cannot be
+    used and the full (length x length) probabilities are materialised and masked."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # the "newly initialized classifier" warning is expected
-    return _load(
-        AutoModelForSequenceClassification.from_pretrained,
-        resolve_model(name, root),
-        "model",
-        num_labels=len(LABELS),
-        problem_type="multi_label_classification",
-        id2label=dict(enumerate(LABELS)),
-        label2id={label: i for i, label in enumerate(LABELS)},
-    )
+    path = resolve_model(name, root)
+    config = _load(AutoConfig.from_pretrained, path, "config", num_labels=len(LABELS),
+                   problem_type="multi_label_classification", id2label=dict(enumerate(LABELS)),
+                   label2id={label: i for i, label in enumerate(LABELS)})
+    for hidden_key, attention_key in DROPOUT_KEYS:
+        if hasattr(config, attention_key):
+            if hidden_dropout is not None:
+                setattr(config, hidden_key, hidden_dropout)
+            if attention_dropout is not None:
+                setattr(config, attention_key, attention_dropout)
+            break
+    return _load(AutoModelForSequenceClassification.from_pretrained, path, "model", config=config)

@@ -1,5 +1,5 @@
-"""The `train` stage's logic: fine-tune with Lightning, pick the best epoch, tune thresholds,
-export.
+"""The `train` stage's logic: fine-tune with Lightning, pick the best epoch, blend with the
+TF-IDF baseline and tune thresholds on val, export.
 
 Input: typed params and the balanced train / natural val splits. Output: checkpoints
 (best and last) in `checkpoints/`, TensorBoard logs, the exported model directory, and a
@@ -9,7 +9,7 @@ summary dict for metrics/train.json.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import lightning as L
@@ -18,10 +18,13 @@ import pandas as pd
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
+from dvclive.lightning import DVCLiveLogger
 
-from toxic_tagger import LABELS
+from toxic_tagger import LABELS, TEXT_COLUMN
+from toxic_tagger.baseline import load_baseline, predict_baseline
 from toxic_tagger.config import Params
 from toxic_tagger.datamodule import CommentDataModule
+from toxic_tagger.ensemble import blend, tune_weight
 from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.export import export_model
 from toxic_tagger.metrics import per_tag_auroc, tune_thresholds
@@ -31,13 +34,15 @@ from toxic_tagger.pretrained import load_classifier, load_tokenizer
 from toxic_tagger.runtime import configure_threads, seed_everything
 from toxic_tagger.table import label_matrix
 
+LOG_EVERY_N_STEPS = 10
 MONITORS = ("val/loss", "val/mean_auroc", *(f"val/auroc_{label}" for label in LABELS))
 
 
 @dataclass(frozen=True)
 class TrainPaths:
     checkpoints: Path
-    logs: Path
+    logs: Path  # TensorBoard event files
+    live: Path  # DVCLive: metrics.json and per-step plots for dvc exp show / dvc plots
     model: Path
 
 
@@ -54,24 +59,31 @@ def build_trainer(params: Params, paths: TrainPaths) -> tuple[L.Trainer, ModelCh
         save_top_k=1, save_last=True, enable_version_counter=False,
     )
     stopping = EarlyStopping(monitor=params.train.monitor, mode=mode, patience=params.train.patience)
-    logger = TensorBoardLogger(save_dir=str(paths.logs), name="", version="", default_hp_metric=False)
+    loggers = [
+        TensorBoardLogger(save_dir=str(paths.logs), name="", version="", default_hp_metric=False),
+        # dvc.yaml declares DVCLive's outputs itself, and `dvc exp run` records the experiment.
+        DVCLiveLogger(dir=str(paths.live), dvcyaml=False, save_dvc_exp=False),
+    ]
     trainer = L.Trainer(
         max_epochs=params.train.epochs, accelerator="auto", devices=1, deterministic=True,
-        callbacks=[checkpoint, stopping], logger=logger, log_every_n_steps=10,
+        callbacks=[checkpoint, stopping], logger=loggers, log_every_n_steps=LOG_EVERY_N_STEPS,
         num_sanity_val_steps=0, enable_model_summary=False,
     )
     return trainer, checkpoint
 
 
 def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths: TrainPaths, root: Path,
-                   provenance: dict) -> dict:
-    """Train, restore the best checkpoint, tune thresholds on val, export; return a summary."""
+                   provenance: dict, baseline_dir: Path | None = None) -> dict:
+    """Train, restore the best checkpoint, choose the blend weight and thresholds on val, export.
+
+    Returns the summary for metrics/train.json."""
     threads = configure_threads(params.threads)
     seed_everything(params.seed)
     tokenizer = load_tokenizer(params.model.name, root)
     data = CommentDataModule(train, val, tokenizer, params.model.max_length, params.train.max_tokens_per_batch,
                              params.train.max_batch_size, params.seed)
-    module = ToxicClassifier(load_classifier(params.model.name, root), params.train.lr,
+    model = load_classifier(params.model.name, root, params.model.hidden_dropout, params.model.attention_dropout)
+    module = ToxicClassifier(model, params.train.lr,
                              params.train.weight_decay, params.train.warmup_fraction, params.train.head_lr,
                              pos_weight(label_matrix(train), params.train.pos_weight_power))
     trainer, checkpoint = build_trainer(params, paths)
@@ -79,18 +91,42 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
     trainer.fit(module, datamodule=data)
     seconds = time.perf_counter() - started
     best_epoch = restore_best(module, checkpoint)
-    val_set = data.datasets["val"]
-    val_probs = predict_encoded(module.model, val_set.ids, tokenizer.pad_token_id, params.train.max_tokens_per_batch)
     val_labels = label_matrix(val)
-    thresholds = tune_thresholds(val_labels, val_probs)
+    transformer = predict_encoded(module.model, data.datasets["val"].ids, tokenizer.pad_token_id,
+                                  params.train.max_tokens_per_batch)
+    weight, probs, blend_scores = choose_blend(params, val, val_labels, transformer, baseline_dir)
+    thresholds = tune_thresholds(val_labels, probs)
     export_model(module.model, tokenizer, paths.model, thresholds, params.model.max_length,
-                 {"base_model": params.model.name, "threshold_source": "val", **provenance})
+                 {"base_model": params.model.name, "threshold_source": "val", **provenance,
+                  "params": {"seed": {"seed": params.seed}, "model": asdict(params.model),
+                             "train": asdict(params.train)}},
+                 baseline_dir=baseline_dir, baseline_weight=weight)
     return {
         "threads": threads, "epochs_run": int(trainer.current_epoch), "best_epoch": best_epoch,
         "monitor": params.train.monitor, "best_score": float(checkpoint.best_model_score),
-        "val_mean_auroc": float(np.nanmean(per_tag_auroc(val_labels, val_probs))),
+        "val_mean_auroc": _mean_auroc(val_labels, probs),
+        "val_mean_auroc_transformer": _mean_auroc(val_labels, transformer),
+        "baseline_weight": weight, "val_mean_auroc_by_baseline_weight": blend_scores,
         "train_seconds": round(seconds, 1), "train_rows": len(train), "val_rows": len(val),
     }
+
+
+def choose_blend(params: Params, val: pd.DataFrame, labels: np.ndarray, transformer: np.ndarray,
+                 baseline_dir: Path | None) -> tuple[float, np.ndarray, dict[str, float]]:
+    """Blend weight of the baseline (fixed by train.baseline_weight, or tuned on val when it is
+    null), the blended val probabilities, and the val mean AUROC per grid weight."""
+    if baseline_dir is None or params.train.baseline_weight == 0:
+        return 0.0, transformer, {}
+    baseline = predict_baseline(load_baseline(baseline_dir), val[TEXT_COLUMN].tolist())
+    if params.train.baseline_weight is not None:
+        weight = params.train.baseline_weight
+        return weight, blend(transformer, baseline, weight), {}
+    weight, scores = tune_weight(labels, transformer, baseline)
+    return weight, blend(transformer, baseline, weight), scores
+
+
+def _mean_auroc(labels: np.ndarray, probs: np.ndarray) -> float:
+    return float(np.nanmean(per_tag_auroc(labels, probs)))
 
 
 def pos_weight(labels: np.ndarray, power: float) -> list[float] | None:

@@ -1,0 +1,88 @@
+"""Run one measured part of the benchmark, usually in a fresh process of its own.
+
+    python bench/bench_child.py PART CONFIG_JSON RESULT_JSON
+
+A fresh process per part keeps the peak resident memory (ru_maxrss) of training and of each
+prediction path separate, and keeps one part's allocator and thread-pool state from helping
+or hurting the next. CONFIG_JSON is the plain dict `bench.py` builds; the comments themselves
+sit in a temporary JSON file it names (never inside the repository).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "src")]
+
+import numpy as np
+import psutil
+
+from toxic_tagger.io import write_json
+
+
+def load_comments(cfg: dict, split: str) -> tuple[list[str], np.ndarray]:
+    """Texts and (n, 6) float32 labels of `split` ("train" or "predict") from the comments file."""
+    data = json.loads(Path(cfg["comments"]).read_text(encoding="utf-8"))[split]
+    return data["texts"], np.asarray(data["labels"], dtype=np.float32)
+
+
+def rss_mb() -> float:
+    """Current resident memory of this process, MiB."""
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, MiB (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def parts() -> dict:
+    """Part name -> function(cfg) -> dict (imported late: they import torch and this module)."""
+    import bench_predict
+    import bench_train
+
+    return {
+        "matmul": bench_predict.matmul,
+        "tokenize": bench_predict.tokenize,
+        "train_tutorial": bench_train.train_tutorial,
+        "train_toxic_tagger": bench_train.train_toxic_tagger,
+        "predict_tutorial": bench_predict.predict_tutorial,
+        "predict_fp32": bench_predict.predict_fp32,
+        "predict_int8": bench_predict.predict_int8,
+    }
+
+
+def quiet_benchmark() -> None:
+    """Silence notices that are expected here (validation is off on purpose, weights load bars)."""
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", message=".*validation_step.*no `val_dataloader`.*")
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*is deprecated.*")
+
+
+def run_part(name: str, cfg: dict) -> dict:
+    """Run part `name` in this process with the configured torch threads; add its peak memory."""
+    from toxic_tagger.runtime import configure_threads, quiet_libraries
+
+    quiet_libraries()
+    quiet_benchmark()
+    configure_threads(cfg["threads"])
+    result = parts()[name](cfg)
+    return {**result, "peak_rss_mb": peak_rss_mb()}
+
+
+def main(argv: list[str]) -> None:
+    name, config_path, result_path = argv
+    cfg = json.loads(Path(config_path).read_text(encoding="utf-8"))
+    write_json(result_path, run_part(name, cfg))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,172 @@
+"""Turn the measured parts into side-by-side rows (tutorial, toxic-tagger, ratio, target), a
+compact text table and the notes a reader needs to judge the numbers. Targets come from the
+"Performance" issue; they are reported (`met`: true / false), never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Row:
+    metric: str
+    tutorial: float | None
+    toxic_tagger: float | None
+    ratio: float | None  # toxic_tagger / tutorial (a difference for the AUROC row)
+    target: str
+    met: bool | None
+    unit: str = ""  # how to print the two values: "", "%", "MiB", "auroc"
+
+
+def _ratio(new: float | None, old: float | None) -> float | None:
+    return new / old if new is not None and old else None
+
+
+def _speed_row(metric: str, old: float, new: float, minimum: float | None = None) -> Row:
+    ratio = _ratio(new, old)
+    target = f">= {minimum:g}x" if minimum else ""
+    return Row(metric, old, new, ratio, target, None if minimum is None or ratio is None else ratio >= minimum)
+
+
+def _efficiency_row(metric: str, old: float, new: float, peak: float, minimum: float) -> Row:
+    old, new = old / peak, new / peak
+    return Row(metric, old, new, _ratio(new, old), f"toxic-tagger >= {minimum:.0%}", new >= minimum, "%")
+
+
+def training_rows(training: dict, peak: float) -> list[Row]:
+    old, new = training["tutorial"], training["toxic_tagger"]
+    return [
+        _speed_row("train samples/s (timed steps)", old["samples_per_s"], new["samples_per_s"], 8),
+        _speed_row("train real tokens/s (timed steps)", old["real_tokens_per_s"], new["real_tokens_per_s"]),
+        _speed_row("train samples/s (fit, incl. data)", old["samples_per_s_end_to_end"],
+                   new["samples_per_s_end_to_end"]),
+        _efficiency_row("train efficiency (real-token FLOP/s / matmul peak)", old["flops_per_s"],
+                        new["flops_per_s"], peak, 0.80),
+        Row("train peak RSS", old["peak_rss_mb"], new["peak_rss_mb"], _ratio(new["peak_rss_mb"], old["peak_rss_mb"]),
+            "", None, "MiB"),
+    ]
+
+
+def prediction_rows(prediction: dict, peak: float) -> list[Row]:
+    old, fp32, int8, auroc = prediction["tutorial"], prediction["fp32"], prediction["int8"], prediction["auroc"]
+    delta = auroc["delta_mean"]
+    return [
+        _speed_row("predict comments/s fp32", old["comments_per_s"], fp32["comments_per_s"], 6),
+        _speed_row("predict comments/s int8 (fast path)", old["comments_per_s"], int8["comments_per_s"], 12),
+        _efficiency_row("predict efficiency fp32", old["flops_per_s"], fp32["flops_per_s"], peak, 0.80),
+        Row("mean AUROC fp32 -> int8 (ratio col: difference)", auroc["fp32_mean"], auroc["int8_mean"], delta,
+            "|diff| <= 0.002", None if delta is None else abs(delta) <= 0.002, "auroc"),
+        Row("predict peak RSS (tutorial vs fp32)", old["peak_rss_mb"], fp32["peak_rss_mb"],
+            _ratio(fp32["peak_rss_mb"], old["peak_rss_mb"]), "", None, "MiB"),
+        Row("predict peak RSS (tutorial vs int8)", old["peak_rss_mb"], int8["peak_rss_mb"],
+            _ratio(int8["peak_rss_mb"], old["peak_rss_mb"]), "", None, "MiB"),
+    ]
+
+
+def tokenization_rows(tokenization: dict) -> list[Row]:
+    batch = tokenization["batch"]["comments_per_s"]
+    return [
+        _speed_row("tokenize comments/s (per item padded vs batch)",
+                   tokenization["per_item_padded"]["comments_per_s"], batch),
+        _speed_row("tokenize comments/s (per item unpadded vs batch)",
+                   tokenization["per_item_unpadded"]["comments_per_s"], batch),
+    ]
+
+
+def summary_rows(results: dict) -> list[dict]:
+    peak = results["matmul"]["peak_flops_per_s"]
+    rows = [*training_rows(results["training"], peak), *prediction_rows(results["prediction"], peak),
+            *tokenization_rows(results["tokenization"])]
+    return [asdict(row) for row in rows]
+
+
+def _value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "%":
+        return f"{value:.1%}"
+    if unit == "auroc":
+        return f"{value:.4f}"
+    if unit == "MiB":
+        return f"{value:,.0f} MiB"
+    return f"{value:,.1f}" if value < 1000 else f"{value:,.0f}"
+
+
+def _ratio_text(row: dict) -> str:
+    if row["ratio"] is None:
+        return "n/a"
+    return f"{row['ratio']:+.4f}" if row["unit"] == "auroc" else f"{row['ratio']:.2f}x"
+
+
+def format_table(rows: list[dict]) -> str:
+    """Fixed-width text table, one line per row."""
+    header = ("metric", "tutorial", "toxic-tagger", "ratio", "target", "met")
+    lines = [(r["metric"], _value(r["tutorial"], r["unit"]), _value(r["toxic_tagger"], r["unit"]),
+              _ratio_text(r), r["target"], {True: "yes", False: "NO", None: ""}[r["met"]]) for r in rows]
+    widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(len(header))]
+    fmt = lambda cells: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                                  for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    rule = "-" * len(fmt(header))
+    return "\n".join([fmt(header), rule, *map(fmt, lines)])
+
+
+def exported_provenance(directory: str) -> str:
+    """What the exported model was trained on, from its toxic_tagger.json."""
+    meta = json.loads((Path(directory) / "toxic_tagger.json").read_text(encoding="utf-8"))
+    return (f"trained on data_source={meta.get('data_source', '?')}, max_length={meta.get('max_length', '?')}; "
+            "the benchmark truncates at --max-length for every path")
+
+
+def notes(args: argparse.Namespace, cfg: dict, data: dict, results: dict) -> list[str]:
+    """What a reader needs to judge the numbers."""
+    out = [
+        f"data: {data['kind']} comments ({data.get('path') or 'synthetic sample; missing ' + data['missing']})",
+        ("training harness: both sides run ToxicClassifier through the same Lightning Trainer settings as the "
+         "train stage (deterministic, automatic optimization; no checkpoints/loggers/validation), timed by a "
+         "callback from on_train_batch_start to on_train_batch_end (forward+backward+AdamW step); the first "
+         f"{args.warmup_steps} step(s) per side are left out"),
+        "efficiency counts FLOPs of real (non-pad) tokens only, over the best fp32 matmul FLOP/s of this run",
+    ]
+    if args.train_steps_limit:
+        out.append(f"training limited to {args.train_steps_limit} steps per side (quick run, not the full set)")
+    tutorial_n, total = cfg["predict"]["tutorial_comments"], args.predict_comments
+    if tutorial_n < total:
+        out.append(f"tutorial prediction measured on the first {tutorial_n} of the {total} sampled comments")
+    if cfg["predict_model"] is None:
+        out.append("prediction model: base model with a RANDOM head (no exported model): AUROC is meaningless")
+    else:
+        out.append(f"prediction model: {cfg['predict_model']} ({exported_provenance(cfg['predict_model'])})")
+    if args.in_process:
+        out.append("--in-process: peak memory is cumulative over the parts, not per path")
+    others, cores = results["other_processes_cores"], results["machine"]["cores_available"]
+    busy = "BUSY, numbers are noisy and low" if others > 0.25 else "quiet"
+    out.append(f"machine {busy}: other processes kept {others:.2f} of {cores} cores busy on average during the run "
+               f"(1-min load before it started: {results['machine']['load_average_start'][0]:.2f})")
+    return out
+
+
+def finite(value):
+    """The results with NaN/inf replaced by None (strict JSON)."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def report_text(results: dict, output: Path) -> str:
+    machine = results["machine"]
+    peak = results["matmul"]["peak_flops_per_s"]
+    head = (f"{machine['cpu_model']} | {machine['cores_available']} cores | torch threads {machine['torch_threads']} | "
+            f"torch {machine['versions']['torch']} | fp32 matmul peak {peak / 1e9:.0f} GFLOP/s")
+    lines = [head, "", format_table(results["summary"]), "", *(f"- {n}" for n in results["notes"]), "",
+             f"wrote {output}"]
+    return "\n".join(lines)

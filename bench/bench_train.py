@@ -1,0 +1,143 @@
+"""Training throughput: the tutorial's input pipeline vs toxic-tagger's, same model and loop.
+
+Both sides run the same `ToxicClassifier` (same weights, AdamW parameter groups, linear
+warm-up schedule) through the same Lightning `Trainer` settings the `train` stage uses
+(`deterministic=True`, one device, automatic optimization), so the only difference is how
+comments become batches:
+- tutorial: one tokenizer call per comment in `Dataset.__getitem__`, padded to max_length
+  (512), fixed batches of 12 in file order;
+- toxic-tagger: `CommentDataModule` (batch tokenization once, unpadded ids) +
+  `BucketBatchSampler` (length buckets under `train.max_tokens_per_batch`, dynamic padding).
+`StepTimer` times each step from `on_train_batch_start` to `on_train_batch_end` (forward,
+backward, optimizer step, zero_grad, LR scheduler step, step logging); the gap before a step
+(data loading, where the tutorial tokenizes) is summed separately, and `fit_seconds` covers
+it all, the data module's one-off batch tokenization included.
+"""
+
+from __future__ import annotations
+
+import time
+
+import lightning as L
+import numpy as np
+import pandas as pd
+import torch
+from bench_child import load_comments, rss_mb
+
+from toxic_tagger import LABELS, TEXT_COLUMN
+from toxic_tagger.datamodule import CommentDataModule
+from toxic_tagger.flops import batch_flops, model_size
+from toxic_tagger.module import ToxicClassifier
+from toxic_tagger.pretrained import load_classifier, load_tokenizer
+from toxic_tagger.runtime import seed_everything
+from toxic_tagger.train import pos_weight
+
+
+class StepTimer(L.Callback):
+    """Per-step wall time, samples, real tokens and padded length of every training batch."""
+
+    def __init__(self) -> None:
+        self.steps: list[dict] = []
+        self.gaps: list[float] = []  # time between one step's end and the next one's start
+        self._started = self._ended = None
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self._started = time.perf_counter()
+        if self._ended is not None:
+            self.gaps.append(self._started - self._ended)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self._ended = time.perf_counter()
+        mask = batch["attention_mask"]  # (batch, padded_length)
+        self.steps.append({"seconds": self._ended - self._started, "samples": int(mask.shape[0]),
+                           "real_tokens": int(mask.sum()), "padded_length": int(mask.shape[1])})
+
+
+class TutorialDataset(torch.utils.data.Dataset):
+    """The tutorial's per-comment encoding: one tokenizer call per item, padded to max_length."""
+
+    def __init__(self, texts: list[str], labels: np.ndarray, tokenizer, max_length: int) -> None:
+        self.texts, self.labels = texts, torch.tensor(labels, dtype=torch.float32)
+        self.tokenizer, self.max_length = tokenizer, max_length
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        encoded = self.tokenizer(self.texts[index], max_length=self.max_length, padding="max_length",
+                                 truncation=True, return_attention_mask=True, return_tensors="pt")
+        return {"input_ids": encoded["input_ids"].flatten(), "attention_mask": encoded["attention_mask"].flatten(),
+                "labels": self.labels[index]}
+
+
+def bench_trainer(timer: StepTimer, steps_limit: int | None) -> L.Trainer:
+    """The train stage's Trainer without checkpoints, loggers and validation (not training steps)."""
+    return L.Trainer(
+        max_epochs=1, max_steps=steps_limit or -1, accelerator="cpu", devices=1, deterministic=True,
+        callbacks=[timer], logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
+    )
+
+
+def build_module(cfg: dict, labels: np.ndarray, dropout: dict | None = None) -> ToxicClassifier:
+    """`dropout` (hidden_dropout, attention_dropout) as the train stage sets them; None keeps the
+    checkpoint's own rates, as the tutorial's BertModel did."""
+    seed_everything(cfg["seed"])
+    train = cfg["train"]
+    model = load_classifier(cfg["train_model"], cfg["root"], **(dropout or {}))
+    return ToxicClassifier(model, train["lr"], train["weight_decay"], train["warmup_fraction"], train["head_lr"],
+                           pos_weight(labels, train["pos_weight_power"]))
+
+
+def fit_and_time(cfg: dict, module: ToxicClassifier, **fit_inputs) -> dict:
+    """Run one epoch (or `steps_limit` steps) and summarise the timed steps."""
+    timer = StepTimer()
+    trainer = bench_trainer(timer, cfg["train"]["steps_limit"])
+    rss_loaded = rss_mb()
+    started = time.perf_counter()
+    trainer.fit(module, **fit_inputs)
+    fit_seconds = time.perf_counter() - started
+    size = model_size(module.model)
+    return {**summarise_steps(timer, size, cfg["train"]["warmup_steps"], fit_seconds),
+            "rss_after_load_mb": rss_loaded, "non_embedding_params": size.non_embedding_params}
+
+
+def summarise_steps(timer: StepTimer, size, warmup_steps: int, fit_seconds: float) -> dict:
+    """Throughput and FLOP/s over the steps after `warmup_steps` (one-off kernel set-up)."""
+    all_steps = timer.steps
+    timed = all_steps[warmup_steps:] if len(all_steps) > warmup_steps else all_steps
+    seconds = sum(s["seconds"] for s in timed)
+    samples = sum(s["samples"] for s in timed)
+    real = sum(s["real_tokens"] for s in timed)
+    padded = sum(s["samples"] * s["padded_length"] for s in timed)
+    flops = sum(batch_flops(size, s["real_tokens"], s["padded_length"], training=True) for s in timed)
+    return {
+        "steps_run": len(all_steps), "steps_timed": len(timed), "samples": samples, "real_tokens": real,
+        "padded_tokens": padded, "real_token_fraction": real / padded, "step_seconds": seconds,
+        "samples_per_s": samples / seconds, "real_tokens_per_s": real / seconds, "flops_per_s": flops / seconds,
+        "mean_batch_size": samples / len(timed), "gap_seconds": sum(timer.gaps), "fit_seconds": fit_seconds,
+        "samples_per_s_end_to_end": sum(s["samples"] for s in all_steps) / fit_seconds,
+    }
+
+
+def train_tutorial(cfg: dict) -> dict:
+    texts, labels = load_comments(cfg, "train")
+    tokenizer = load_tokenizer(cfg["train_model"], cfg["root"])
+    module = build_module(cfg, labels)
+    dataset = TutorialDataset(texts, labels, tokenizer, cfg["max_length"])
+    loader = torch.utils.data.DataLoader(dataset, batch_size=cfg["train"]["tutorial_batch_size"], shuffle=False,
+                                         num_workers=0)
+    return {"path": "tutorial", **fit_and_time(cfg, module, train_dataloaders=loader)}
+
+
+def train_toxic_tagger(cfg: dict) -> dict:
+    texts, labels = load_comments(cfg, "train")
+    tokenizer = load_tokenizer(cfg["train_model"], cfg["root"])
+    module = build_module(cfg, labels, cfg["train"]["dropout"])
+    frame = pd.DataFrame({TEXT_COLUMN: texts, **{tag: labels[:, j] for j, tag in enumerate(LABELS)}})
+    train = cfg["train"]
+    # validation is switched off (limit_val_batches=0); the data module still wants a frame
+    data = CommentDataModule(frame, frame.iloc[:1], tokenizer, cfg["max_length"], train["max_tokens_per_batch"],
+                             train["max_batch_size"], cfg["seed"])
+    return {"path": "toxic-tagger", "max_tokens_per_batch": train["max_tokens_per_batch"],
+            **fit_and_time(cfg, module, datamodule=data)}

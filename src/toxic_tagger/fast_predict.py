@@ -1,0 +1,256 @@
+"""Fast CPU prediction with ONNX Runtime: the exported transformer as a fused ONNX graph.
+
+    session = build_session("models/toxic-tagger", kind="fp32", cache_dir=None)
+    probs = predict_fast(session, tokenizer, texts, max_length, max_tokens)  # (n, labels), input order
+
+`build_session` loads the safetensors model (never a pickle) with eager attention, exports it
+with torch's TorchScript ONNX exporter (dynamic batch and sequence axes), fuses embeddings +
+LayerNorm, attention, GELU and residual LayerNorm with `onnxruntime.transformers` (the eager
+attention graph is the pattern those fusions recognise; the sdpa one fuses no attention), and
+for kind="int8" quantizes the MatMul / Attention weights per channel (the pooler and
+classifier stay fp32). It then checks the session against torch on a small padded batch.
+With `cache_dir` the .onnx file is kept under a name hashing the weights, config, kind and
+library versions, so later sessions skip the ~10-20 s build; without it a temp dir is used.
+`predict_fast` is `predict.predict_proba` with ONNX Runtime in place of torch: the same
+tokenization, length-sorted token-budget batches and per-batch padding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from toxic_tagger.batching import pad_batch, sorted_batches
+from toxic_tagger.errors import ToxicTaggerError
+from toxic_tagger.tokens import encode
+
+KINDS = ("fp32", "int8")
+FORMAT = 1  # bump when the build recipe changes, so cached files are rebuilt
+OPSET = 17
+# Largest |probability| gap to torch fp32 that build_session accepts on its check batch.
+PARITY = {"fp32": 1e-4, "int8": 0.1}
+
+
+@dataclass(frozen=True)
+class FastSession:
+    session: object  # onnxruntime.InferenceSession
+    kind: str
+    num_labels: int
+    path: Path | None  # the cached .onnx file, None when built in a temp dir
+    build_seconds: float  # export + fuse + quantize + load (0 when only loaded from the cache)
+    fused: dict = field(default_factory=dict)  # fused operator counts, e.g. {"Attention": 6}
+
+
+def build_session(source, max_length: int = 512, kind: str = "fp32", cache_dir: str | Path | None = None,
+                  threads: int | None = None) -> FastSession:
+    """An ONNX Runtime session for `source` (an exported / transformers directory or a loaded
+    sequence-classification model). `threads`: intra-op threads (default: torch's count)."""
+    if kind not in KINDS:
+        raise ToxicTaggerError(f"fast prediction kind {kind!r}: expected one of {', '.join(KINDS)}")
+    model = _eager_model(source)
+    key = _cache_key(model, kind)
+    started = time.perf_counter()
+    if cache_dir is None:
+        with tempfile.TemporaryDirectory(prefix="toxic-onnx-") as tmp:
+            path, fused = _build_onnx(model, Path(tmp) / f"model-{kind}.onnx", kind)
+            session = _open(path, threads)
+        path = None
+    else:
+        path = Path(cache_dir) / f"toxic-tagger-{kind}-{key[:20]}.onnx"
+        fused = _build_onnx(model, path, kind)[1] if not path.is_file() else _read_fused(path)
+        session = _open(path, threads)
+    built = FastSession(session, kind, int(model.config.num_labels), path, time.perf_counter() - started, fused)
+    _check_parity(model, built, max_length)
+    return built
+
+
+def predict_fast(session: FastSession, tokenizer, texts: Sequence[str], max_length: int, max_tokens: int,
+                 max_batch_size: int = 256) -> np.ndarray:
+    """Probabilities per tag for each text: (len(texts), n_labels) float32, input order."""
+    ids = encode(tokenizer, texts, max_length)
+    return predict_encoded_fast(session, ids, tokenizer.pad_token_id, max_tokens, max_batch_size)
+
+
+def predict_encoded_fast(session: FastSession, ids: list[list[int]], pad_id: int, max_tokens: int,
+                         max_batch_size: int = 256) -> np.ndarray:
+    """Like predict_fast, for already tokenized comments."""
+    lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+    out = np.zeros((len(ids), session.num_labels), dtype=np.float32)
+    for batch in sorted_batches(lengths, max_tokens, max_batch_size):
+        out[batch] = _sigmoid(_logits(session, pad_batch([ids[i] for i in batch], pad_id)))
+    return out
+
+
+def _logits(session: FastSession, inputs: dict[str, torch.Tensor]) -> np.ndarray:
+    """logits: (batch, n_labels) float32 for padded input_ids / attention_mask (batch, len)."""
+    feed = {name: tensor.numpy() for name, tensor in inputs.items()}
+    return session.session.run(["logits"], feed)[0]
+
+
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    return (1.0 / (1.0 + np.exp(-logits.astype(np.float64)))).astype(np.float32)
+
+
+def _eager_model(source):
+    """An eval-mode copy of the model with eager attention (the graph ORT's BERT fusions match)."""
+    import copy
+
+    from transformers import AutoModelForSequenceClassification
+
+    if isinstance(source, str | Path):
+        return AutoModelForSequenceClassification.from_pretrained(
+            source, use_safetensors=True, attn_implementation="eager").eval()
+    model = copy.deepcopy(source).eval()
+    model.set_attn_implementation("eager")
+    return model
+
+
+def _cache_key(model, kind: str) -> str:
+    """sha256 over the recipe, library versions, config and every weight."""
+    import onnxruntime
+
+    digest = hashlib.sha256()
+    recipe = {"format": FORMAT, "kind": kind, "opset": OPSET, "torch": torch.__version__,
+              "onnxruntime": onnxruntime.__version__, "config": model.config.to_dict()}
+    digest.update(json.dumps(recipe, sort_keys=True, default=str).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _build_onnx(model, target: Path, kind: str) -> tuple[Path, dict]:
+    """Export, fuse (and quantize) `model` into `target`, written atomically; fused op counts."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="toxic-onnx-build-", dir=target.parent) as tmp:
+        raw, fused_path = Path(tmp) / "raw.onnx", Path(tmp) / "fused.onnx"
+        _export(model, raw)
+        fused = _fuse(model.config, raw, fused_path)
+        if kind == "int8":
+            _quantize(fused_path, Path(tmp) / "int8.onnx")
+            fused_path = Path(tmp) / "int8.onnx"
+        os.replace(fused_path, target)
+    target.with_suffix(".json").write_text(json.dumps({"fused": fused}) + "\n", encoding="utf-8")
+    return target, fused
+
+
+def _export(model, path: Path) -> None:
+    """TorchScript exporter (dynamo=False): needs no onnxscript and keeps the BERT attention
+    pattern intact. Dynamic axes: batch and sequence."""
+    import warnings
+
+    ids = torch.tensor([[101, 2023, 2003, 102], [101, 2023, 102, 0]])
+    mask = (ids != 0).long()
+    axes = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
+            "logits": {0: "batch"}}
+    with warnings.catch_warnings(), torch.inference_mode(), _cls_only_last_layer(model):
+        warnings.simplefilter("ignore")  # tracer and deprecation notices about the legacy exporter
+        torch.onnx.export(model, (ids, mask), str(path), dynamo=False, opset_version=OPSET,
+                          input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                          dynamic_axes=axes)
+
+
+class _ClsQueryAttention(torch.nn.Module):
+    """A BERT layer's attention computed for the [CLS] position only: its query attends over
+    every token's key and value, as in the full layer. Output (batch, 1, hidden)."""
+
+    def __init__(self, attention: torch.nn.Module) -> None:
+        super().__init__()
+        self.attention = attention  # transformers BertAttention: .self (q/k/v), .output (dense + LayerNorm)
+
+    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None, **kwargs):
+        from transformers.models.bert.modeling_bert import eager_attention_forward
+
+        inner = self.attention.self
+        batch, length = hidden_states.shape[:2]
+        heads = lambda x, n: x.view(batch, n, -1, inner.attention_head_size).transpose(1, 2)  # (b, heads, n, d)
+        cls = hidden_states[:, :1]  # (batch, 1, hidden)
+        query = heads(inner.query(cls), 1)
+        key, value = heads(inner.key(hidden_states), length), heads(inner.value(hidden_states), length)
+        mask = attention_mask[:, :, :1] if attention_mask is not None and attention_mask.dim() == 4 else attention_mask
+        context, _ = eager_attention_forward(inner, query, key, value, mask, scaling=inner.scaling)
+        return self.attention.output(context.reshape(batch, 1, -1), cls), None
+
+
+@contextmanager
+def _cls_only_last_layer(model):
+    """While exporting: the last layer works on [CLS] only. BERT's pooler and classifier read
+    nothing else, so the logits are unchanged and the last layer's attention output, feed-forward
+    and LayerNorms skip every other token (about 1/8 of the model's matmuls)."""
+    layers = getattr(getattr(model, "base_model", None), "encoder", None)
+    layers = getattr(layers, "layer", None)
+    if model.config.model_type != "bert" or not layers or not hasattr(model.base_model, "pooler"):
+        yield
+        return
+    original = layers[-1].attention
+    layers[-1].attention = _ClsQueryAttention(original)
+    try:
+        yield
+    finally:
+        layers[-1].attention = original
+
+
+def _fuse(config, raw: Path, target: Path) -> dict:
+    """onnxruntime.transformers BERT fusions (python-level only: opt_level=0 keeps the file
+    portable; the session applies its own graph optimizations at load)."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    fused = optimize_model(str(raw), model_type="bert", num_heads=int(config.num_attention_heads),
+                           hidden_size=int(config.hidden_size), opt_level=0)
+    fused.save_model_to_file(str(target))
+    return {op: n for op, n in fused.get_fused_operator_statistics().items() if n}
+
+
+def _quantize(source: Path, target: Path) -> None:
+    """Dynamic int8: per-channel weights of MatMul and fused Attention; the embedding Gather,
+    the pooler and classifier Gemms stay fp32."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # Shape inference cannot see through the fused contrib ops: their outputs are fp32.
+    options = {"MatMulConstBOnly": True, "DefaultTensorType": onnx.TensorProto.FLOAT}
+    quantize_dynamic(source, target, op_types_to_quantize=["MatMul", "Attention"], per_channel=True,
+                     reduce_range=False, weight_type=QuantType.QInt8, extra_options=options)
+
+
+def _read_fused(path: Path) -> dict:
+    sidecar = path.with_suffix(".json")
+    return json.loads(sidecar.read_text(encoding="utf-8"))["fused"] if sidecar.is_file() else {}
+
+
+def _open(path: Path, threads: int | None):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _check_parity(model, built: FastSession, max_length: int) -> None:
+    """Compare with torch on a padded batch of random ids; a fusion that silently changed the
+    maths (e.g. after a transformers upgrade) fails here, not in the metrics."""
+    generator = torch.Generator().manual_seed(0)
+    length = min(48, max_length)
+    ids = torch.randint(1000, min(20000, model.config.vocab_size), (3, length), generator=generator)
+    mask = torch.ones_like(ids)
+    mask[1, length // 2 :] = 0
+    ids[1, length // 2 :] = 0
+    with torch.inference_mode():
+        expected = torch.sigmoid(model(input_ids=ids, attention_mask=mask).logits).numpy()
+    got = _sigmoid(_logits(built, {"input_ids": ids, "attention_mask": mask}))
+    gap = float(np.abs(got - expected).max())
+    if gap > PARITY[built.kind]:
+        raise ToxicTaggerError(f"ONNX Runtime {built.kind} session differs from torch by {gap:.2g} in probability "
+                               f"(limit {PARITY[built.kind]:g}); rebuild without the cache or use torch prediction")

@@ -1,0 +1,86 @@
+"""FLOP counting for encoder fine-tuning and prediction, and the machine's fp32 matmul peak.
+
+The count follows the usual transformer estimate (Kaplan et al.; nanoGPT's MFU), per *real*
+(non-pad) token, so that work spent on padding earns nothing:
+
+    training    6 * N + 12 * L * d * layers   (forward 2N, backward 4N; attention scores + mix)
+    prediction  2 * N +  4 * L * d * layers
+
+N = parameters excluding the embedding tables (a lookup is not a matmul), L = the batch's
+padded length (every real token attends over all L positions), d = hidden size.
+`efficiency = counted FLOP/s / measured matmul FLOP/s` is then a model FLOP utilisation.
+Used by bench/bench.py; the formulas are unit-tested on a tiny BertConfig.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+# FLOPs per real token: (per non-embedding parameter, per L*d*layer of attention)
+TRAINING = (6, 12)
+PREDICTION = (2, 4)
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    non_embedding_params: int  # N
+    hidden: int  # d
+    layers: int
+
+
+def non_embedding_params(model: torch.nn.Module) -> int:
+    """Parameters of `model` minus those of its nn.Embedding tables (word, position, type)."""
+    embedding = {id(p) for m in model.modules() if isinstance(m, torch.nn.Embedding) for p in m.parameters()}
+    return sum(p.numel() for p in model.parameters() if id(p) not in embedding)
+
+
+def model_size(model: torch.nn.Module) -> ModelSize:
+    """N, hidden size and layer count of a transformers encoder (reads `model.config`)."""
+    config = model.config
+    return ModelSize(non_embedding_params(model), int(config.hidden_size), int(config.num_hidden_layers))
+
+
+def flops_per_token(size: ModelSize, padded_length: int, training: bool) -> int:
+    """FLOPs credited to one real token in a batch padded to `padded_length`."""
+    per_param, per_attention = TRAINING if training else PREDICTION
+    return per_param * size.non_embedding_params + per_attention * padded_length * size.hidden * size.layers
+
+
+def batch_flops(size: ModelSize, real_tokens: int, padded_length: int, training: bool) -> int:
+    """FLOPs credited to one batch: its real tokens times the per-token count."""
+    return int(real_tokens) * flops_per_token(size, padded_length, training)
+
+
+def batches_flops(size: ModelSize, lengths: Sequence[int], batches: Iterable[Sequence[int]],
+                  training: bool, pad_to: int | None = None) -> int:
+    """FLOPs of a whole run given each comment's token count and the batches (index lists).
+    `pad_to`: every batch padded to this length (the tutorial's fixed 512) instead of its longest."""
+    total = 0
+    for batch in batches:
+        real = [int(lengths[i]) for i in batch]
+        total += batch_flops(size, sum(real), pad_to or max(real), training)
+    return total
+
+
+def matmul_flops_per_second(n: int, reps: int = 5, dtype: torch.dtype = torch.float32) -> float:
+    """Best-of-`reps` FLOP/s of one (n x n) @ (n x n) matmul at torch's current thread count."""
+    a = torch.randn(n, n, dtype=dtype)
+    b = torch.randn(n, n, dtype=dtype)
+    out = torch.empty(n, n, dtype=dtype)
+    torch.matmul(a, b, out=out)  # warm-up: thread pool, kernel selection
+    best = float("inf")
+    for _ in range(reps):
+        started = time.perf_counter()
+        torch.matmul(a, b, out=out)
+        best = min(best, time.perf_counter() - started)
+    return 2 * n**3 / best
+
+
+def matmul_peak(sizes: Sequence[int] = (1024, 2048), reps: int = 5) -> dict[str, float]:
+    """Measured fp32 matmul FLOP/s per size and their maximum (`peak`), the efficiency yardstick."""
+    measured = {str(n): matmul_flops_per_second(n, reps) for n in sizes}
+    return {**measured, "peak": max(measured.values())}

@@ -1,0 +1,86 @@
+"""The model card written next to the exported model (Markdown).
+
+Inputs: the exported model's metadata (`toxic_tagger.json`: data source and sha256, base
+model, training params, thresholds), the split summary (metrics/split.json) and the
+evaluation report (metrics/eval.json layout). Output: Markdown text.
+"""
+
+from __future__ import annotations
+
+from toxic_tagger import LABELS
+
+INTENDED_USE = """\
+## Intended use
+
+Flag English-language online comments (talk pages, forums, comment sections) that may be
+toxic, for human review or for ranking a moderation queue. Scores are probabilities per tag;
+a tag is predicted when its score reaches the tag's threshold (tuned on the validation split
+for maximum F1). Not intended for automated sanctions without human review.
+
+## Known limits
+
+- English only; trained on Wikipedia talk-page comments (or the synthetic sample, see Data).
+- Comments are truncated at `max_length` tokens: text after that is not read.
+- Identity terms: models trained on this data are known to score neutral mentions of
+  identity groups (e.g. religions, sexual orientations) as more toxic; check before use.
+- Rare tags (`threat`, `identity_hate`, `severe_toxic`) have few positives; their metrics
+  carry wide confidence intervals (shown below).
+- Labels are crowd-sourced and noisy; sarcasm, quotes of abuse and reclaimed slurs are hard.
+"""
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def metrics_table(report: dict) -> str:
+    """Per-tag Markdown table of one split's report (metrics.split_report layout)."""
+    lines = ["| tag | AUROC (95% CI) | precision | recall | F1 (95% CI) | F1 at 0.5 | threshold | support |",
+             "|---|---|---|---|---|---|---|---|"]
+    for label in LABELS:
+        r = report[label]
+        lines.append(
+            f"| {label} | {_fmt(r['auroc'])} ({_fmt(r['auroc_ci95_low'])}-{_fmt(r['auroc_ci95_high'])}) "
+            f"| {_fmt(r['precision'])} | {_fmt(r['recall'])} "
+            f"| {_fmt(r['f1'])} ({_fmt(r['f1_ci95_low'])}-{_fmt(r['f1_ci95_high'])}) "
+            f"| {_fmt(r['at_0_5']['f1'])} | {_fmt(r['threshold'])} | {r['support']} |"
+        )
+    lines.append(f"| **mean / micro / macro** | {_fmt(report['mean_auroc'])} | | | micro {_fmt(report['micro_f1'])}, "
+                 f"macro {_fmt(report['macro_f1'])} | micro {_fmt(report['at_0_5']['micro_f1'])}, "
+                 f"macro {_fmt(report['at_0_5']['macro_f1'])} | | {report['rows']} rows |")
+    return "\n".join(lines)
+
+
+def render_card(meta: dict, splits: dict, evaluation: dict) -> str:
+    """The full model card as Markdown."""
+    params = meta.get("params", {})
+    rows = " / ".join(f"{name} {splits[name]['rows']}" for name in ("train", "val", "test"))
+    param_lines = "\n".join(f"- `{section}.{key}`: `{value}`" for section, values in params.items()
+                            for key, value in values.items())
+    return f"""# toxic-tagger model card
+
+Multi-label toxicity tagger ({", ".join(LABELS)}), fine-tuned from `{meta.get("base_model")}`.
+Opens with plain transformers: `pipeline("text-classification", model=<this directory>, top_k=None)`
+gives the per-tag probabilities (sigmoid); the tuned thresholds are in `toxic_tagger.json`.
+
+## Data
+
+- Source: `{meta.get("data_source")}` (sha256 `{meta.get("data_sha256")}`)
+- Splits (rows): {rows}; train is balanced (every tagged row plus
+  {splits["balance"]["clean_rows_used"]} untagged rows), val and test keep the natural distribution.
+- Thresholds and the best epoch were chosen on val; test was used only for this report.
+
+## Test metrics
+
+{metrics_table(evaluation["test"])}
+
+## Validation metrics
+
+{metrics_table(evaluation["val"])}
+
+## Training parameters
+
+{param_lines}
+- max_length: {meta.get("max_length")} tokens
+
+{INTENDED_USE}"""

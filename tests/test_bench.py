@@ -1,0 +1,140 @@
+"""Benchmark helpers: FLOP counting on a tiny BertConfig (hand-computed), int8 quantization
+fidelity, and a smoke run of bench/bench.py on a handful of comments. No timing assertions."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import ROOT
+
+from toxic_tagger.flops import (
+    ModelSize,
+    batch_flops,
+    batches_flops,
+    flops_per_token,
+    matmul_flops_per_second,
+    matmul_peak,
+    model_size,
+    non_embedding_params,
+)
+from toxic_tagger.quantize import quantize_int8
+
+sys.path.insert(0, str(ROOT / "bench"))
+
+import bench_report
+
+import bench  # bench/bench.py
+
+# Hand count for BertConfig(vocab 100, hidden 32, 2 layers, intermediate 64, 64 positions, 2 types), 6 labels:
+#   per layer: Q, K, V 3 x (32*32 + 32) = 3168; attention output 32*32 + 32 = 1056, LayerNorm 64;
+#              intermediate 32*64 + 64 = 2112; output 64*32 + 32 = 2080, LayerNorm 64  -> 8544
+#   2 layers 17088 + embedding LayerNorm 64 + pooler 1056 + classifier 32*6 + 6 = 198 -> N = 18406
+#   embedding tables (not counted): 100*32 + 64*32 + 2*32 = 5312
+TINY_N, TINY_TABLES = 18406, 5312
+
+
+@pytest.fixture(scope="module")
+def tiny_classifier():
+    from transformers import BertConfig, BertForSequenceClassification
+
+    config = BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64, type_vocab_size=2, num_labels=6)
+    torch.manual_seed(0)
+    return BertForSequenceClassification(config).eval()
+
+
+def test_non_embedding_parameters_match_the_hand_count(tiny_classifier):
+    assert non_embedding_params(tiny_classifier) == TINY_N
+    assert sum(p.numel() for p in tiny_classifier.parameters()) == TINY_N + TINY_TABLES
+    assert model_size(tiny_classifier) == ModelSize(TINY_N, 32, 2)
+
+
+def test_flops_per_real_token_training_and_prediction():
+    size = ModelSize(TINY_N, 32, 2)
+    # training 6N + 12 L d layers; prediction 2N + 4 L d layers, at padded length L = 10
+    assert flops_per_token(size, 10, training=True) == 6 * 18406 + 12 * 10 * 32 * 2 == 118116
+    assert flops_per_token(size, 10, training=False) == 2 * 18406 + 4 * 10 * 32 * 2 == 39372
+    assert batch_flops(size, real_tokens=15, padded_length=10, training=True) == 15 * 118116
+
+
+def test_run_flops_count_real_tokens_at_each_batch_padded_length():
+    size = ModelSize(TINY_N, 32, 2)
+    lengths, batches = [3, 10, 4], [[0, 1], [2]]
+    # batch 1: 13 real tokens at L = 10; batch 2: 4 real tokens at L = 4
+    expected = 13 * (36812 + 4 * 10 * 64) + 4 * (36812 + 4 * 4 * 64)
+    assert batches_flops(size, lengths, batches, training=False) == expected == 663180
+    # the tutorial pads every batch to 512: same real tokens, longer attention
+    assert batches_flops(size, lengths, batches, training=False, pad_to=16) == 17 * (36812 + 4 * 16 * 64)
+
+
+def test_matmul_peak_is_positive_and_the_maximum():
+    measured = matmul_peak((32, 64), reps=1)
+    assert measured["peak"] == max(measured["32"], measured["64"]) > 0
+    assert matmul_flops_per_second(16, reps=1) > 0
+
+
+def test_int8_quantization_keeps_probabilities_close(tiny_model_dir):
+    from toxic_tagger.pretrained import load_classifier
+
+    torch.manual_seed(0)
+    model = load_classifier(str(tiny_model_dir)).eval()
+    quantized = quantize_int8(model)
+    assert not any(isinstance(m, torch.nn.Linear) for m in quantized.modules())  # all swapped for int8 ones
+    assert isinstance(model.classifier, torch.nn.Linear)  # the original is left untouched
+    ids = torch.randint(1000, 20000, (4, 24))
+    mask = torch.ones_like(ids)
+    mask[2:, 12:] = 0
+    with torch.inference_mode():
+        fp32 = torch.sigmoid(model(input_ids=ids, attention_mask=mask).logits)
+        int8 = torch.sigmoid(quantized(input_ids=ids, attention_mask=mask).logits)
+    assert (fp32 - int8).abs().max() < 0.01
+
+
+def test_table_reports_ratios_and_targets_without_asserting_them():
+    rows = [bench_report.asdict(bench_report._speed_row("x/s", 2.0, 10.0, 8)),
+            bench_report.asdict(bench_report._speed_row("y/s", 2.0, 3.0, 8)),
+            bench_report.asdict(bench_report._efficiency_row("eff", 1.0, 9.0, 10.0, 0.8))]
+    assert [r["ratio"] for r in rows] == [5.0, 1.5, 9.0] and [r["met"] for r in rows] == [False, False, True]
+    text = bench_report.format_table(rows)
+    assert "5.00x" in text and "90.0%" in text and "NO" in text
+
+
+def test_smoke_run_on_a_handful_of_comments(tiny_model_dir, tmp_path):
+    output = tmp_path / "results.json"
+    bench.main([
+        "--data", str(tmp_path / "absent.csv"), "--train-comments", "8", "--predict-comments", "12",
+        "--tutorial-predict-comments", "4", "--tutorial-batch-size", "4", "--train-steps-limit", "2",
+        "--max-length", "64", "--train-model", str(tiny_model_dir), "--base-model", "--threads", "1",
+        "--matmul-sizes", "64", "--matmul-reps", "1", "--in-process", "--output", str(output),
+    ])
+    results = json.loads(output.read_text())
+    assert results["data"]["kind"] == "synthetic"
+    assert results["machine"]["torch_threads"] == 1 and results["machine"]["cpu_model"]
+    training = results["training"]
+    assert training["tutorial"]["steps_run"] == 2 and training["tutorial"]["padded_tokens"] == 4 * 64
+    assert 0 < training["toxic_tagger"]["real_tokens"] <= training["toxic_tagger"]["padded_tokens"]
+    auroc = results["prediction"]["auroc"]
+    # padding to max_length and length-sorted dynamic padding give the same outputs
+    assert auroc["max_abs_prob_diff_tutorial_vs_fp32"] < 1e-5
+    assert results["prediction"]["tutorial"]["comments"] == 4 and results["prediction"]["fp32"]["comments"] == 12
+    assert "probs" not in results["prediction"]["fp32"]
+    metrics = [row["metric"] for row in results["summary"]]
+    assert any(m.startswith("train samples/s") for m in metrics) and any("AUROC" in m for m in metrics)
+    assert any("RANDOM head" in note for note in results["notes"])
+
+
+def test_child_process_reports_its_own_peak_memory(tiny_model_dir, tmp_path):
+    comments = {"predict": {"texts": ["you are great", "shut up, idiot"], "labels": [[0] * 6, [1, 0, 0, 0, 1, 0]]}}
+    (tmp_path / "comments.json").write_text(json.dumps(comments))
+    cfg = {"threads": 1, "comments": str(tmp_path / "comments.json"), "train_model": str(tiny_model_dir),
+           "root": str(ROOT), "max_length": 32}
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    subprocess.run([sys.executable, str(ROOT / "bench" / "bench_child.py"), "tokenize", str(tmp_path / "config.json"),
+                    str(tmp_path / "out.json")], check=True, capture_output=True)
+    result = json.loads((tmp_path / "out.json").read_text())
+    assert result["comments"] == 2 and result["peak_rss_mb"] > 0
+    assert result["batch"]["comments_per_s"] > 0

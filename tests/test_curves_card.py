@@ -1,0 +1,52 @@
+"""Evaluation plot files and the model card, from hand-made arrays."""
+
+import numpy as np
+import pandas as pd
+
+from toxic_tagger import LABELS
+from toxic_tagger.curves import MAX_POINTS, write_curves
+from toxic_tagger.metrics import split_report
+from toxic_tagger.model_card import render_card
+
+
+def arrays(n: int = 1000, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    labels = (rng.random((n, 6)) < 0.1).astype(int)
+    probs = np.clip(labels * 0.3 + rng.random((n, 6)) * 0.7, 0, 1)
+    return labels, probs
+
+
+def test_curve_files(tmp_path):
+    labels, probs = arrays()
+    thresholds = np.full(6, 0.5)
+    write_curves(tmp_path / "eval", labels, probs, thresholds)
+    for label in LABELS:
+        roc = pd.read_csv(tmp_path / "eval" / "roc" / f"{label}.csv")
+        assert list(roc.columns) == ["fpr", "tpr"] and len(roc) <= MAX_POINTS
+        assert roc["fpr"].is_monotonic_increasing and roc.iloc[-1].tolist() == [1.0, 1.0]
+        pr = pd.read_csv(tmp_path / "eval" / "pr" / f"{label}.csv")
+        assert pr["recall"].is_monotonic_increasing
+        conf = pd.read_csv(tmp_path / "eval" / "confusion" / f"{label}.csv")
+        assert len(conf) == len(labels) and set(conf["actual"]) <= {"positive", "negative"}
+    summary = pd.read_csv(tmp_path / "eval" / "confusion.csv")
+    j = LABELS.index("threat")
+    predicted = probs[:, j] >= 0.5
+    row = summary.set_index("tag").loc["threat"]
+    assert row["tp"] == (predicted & (labels[:, j] == 1)).sum()
+    assert row["fn"] == (~predicted & (labels[:, j] == 1)).sum()
+    assert row[["tp", "fp", "fn", "tn"]].sum() == len(labels)
+
+
+def test_model_card_has_provenance_metrics_and_limits():
+    labels, probs = arrays()
+    report = {split: split_report(labels, probs, np.full(6, 0.4), 20, seed=0) for split in ("test", "val")}
+    meta = {"base_model": "m", "data_source": "sample", "data_sha256": "ab" * 32, "max_length": 128,
+            "params": {"train": {"lr": 1e-4}}}
+    splits = {"train": {"rows": 10}, "val": {"rows": 20}, "test": {"rows": 30},
+              "balance": {"clean_rows_used": 5}}
+    card = render_card(meta, splits, report)
+    assert "ab" * 32 in card and "train 10 / val 20 / test 30" in card
+    assert "`train.lr`: `0.0001`" in card
+    for label in LABELS:
+        assert f"| {label} | {report['test'][label]['auroc']:.3f}" in card
+    assert "Known limits" in card and "English only" in card
