@@ -4,8 +4,11 @@ Prediction compares, on the same seeded sample of labeled comments and the same 
 - tutorial: tokenize one comment (padding="max_length"), forward it alone, sigmoid;
 - toxic-tagger fp32: `toxic_tagger.predict.predict_proba` (batch tokenization, length-sorted
   batches under a token budget, dynamic padding);
-- toxic-tagger int8: the same call on `quantize_int8(model)`.
-All run under `torch.inference_mode()`; each side gets one untimed warm-up call first.
+- toxic-tagger int8: the same call on `quantize_int8(model)`;
+- onnxruntime fp32 / int8: `toxic_tagger.fast_predict` (the same model exported to a fused ONNX
+  graph, int8 with per-channel dynamic quantization; same tokenization and batches). Building
+  the graph (export, fuse, quantize) is timed apart, as `build_seconds`, not in the throughput.
+Torch paths run under `torch.inference_mode()`; each side gets one untimed warm-up call first.
 Timings include tokenization on both sides (it is part of each path). Probabilities come
 back so the caller can compare AUROC and outputs across paths.
 """
@@ -19,6 +22,7 @@ import torch
 from bench_child import load_comments, rss_mb
 
 from toxic_tagger.batching import sorted_batches
+from toxic_tagger.fast_predict import build_session, predict_fast
 from toxic_tagger.flops import ModelSize, batches_flops, matmul_peak, model_size
 from toxic_tagger.predict import predict_proba
 from toxic_tagger.quantize import quantize_int8
@@ -104,6 +108,34 @@ def predict_fp32(cfg: dict) -> dict:
 
 def predict_int8(cfg: dict) -> dict:
     return predict_batched(cfg, int8=True)
+
+
+def predict_onnxruntime(cfg: dict, kind: str) -> dict:
+    """The fast path: an ONNX Runtime session built from the same model (threads = torch's)."""
+    import gc
+
+    texts, _ = load_comments(cfg, "predict")
+    model, tokenizer = load_predict_model(cfg)
+    size = model_size(model)
+    session = build_session(model, cfg["max_length"], kind=kind)
+    del model  # the session holds its own weights
+    gc.collect()
+    rss_loaded = rss_mb()
+    budget, cap = cfg["predict"]["max_tokens_per_batch"], cfg["predict"]["max_batch_size"]
+    probs, seconds = _timed(lambda t: predict_fast(session, tokenizer, t, cfg["max_length"], budget, cap), texts)
+    sorted_by_length = lambda lengths: sorted_batches(np.asarray(lengths), budget, cap)
+    result = _result(f"onnxruntime {kind}", size, tokenizer, texts, cfg["max_length"], probs, seconds,
+                     sorted_by_length, None)
+    return {**result, "rss_after_load_mb": rss_loaded, "build_seconds": session.build_seconds,
+            "fused_operators": session.fused, "max_tokens_per_batch": budget, "max_batch_size": cap}
+
+
+def predict_ort_fp32(cfg: dict) -> dict:
+    return predict_onnxruntime(cfg, "fp32")
+
+
+def predict_ort_int8(cfg: dict) -> dict:
+    return predict_onnxruntime(cfg, "int8")
 
 
 def tokenize(cfg: dict) -> dict:

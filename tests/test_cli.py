@@ -45,3 +45,20 @@ def test_predict_errors_are_one_line(tiny_export, tmp_path):
     assert result.stderr.strip() == f"error: {bad}: row 1, column 'comment_text': required column missing"
     missing = cli("predict", "--model", str(tmp_path / "nothing"), "hi")
     assert missing.returncode == 1 and "not an exported toxic-tagger model" in missing.stderr
+
+
+def test_table_prints_per_tag_rows(tmp_path):
+    import numpy as np
+
+    from toxic_tagger.metrics import split_report
+
+    rng = np.random.default_rng(0)
+    labels = (rng.random((300, 6)) < 0.2).astype(int)
+    report = {"test": split_report(labels, rng.random((300, 6)), np.full(6, 0.5), 10, seed=0)}
+    path = tmp_path / "eval.json"
+    path.write_text(json.dumps(report))
+    result = cli("table", str(path))
+    assert result.returncode == 0, result.stderr
+    assert all(f"| {label} | " in result.stdout for label in LABELS)
+    missing = cli("table", str(tmp_path / "none.json"))
+    assert missing.returncode == 1 and missing.stderr.startswith("error: ")

@@ -50,3 +50,15 @@ def test_model_card_has_provenance_metrics_and_limits():
     for label in LABELS:
         assert f"| {label} | {report['test'][label]['auroc']:.3f}" in card
     assert "Known limits" in card and "English only" in card
+    assert "The transformer alone" in card  # no blend in meta
+
+
+def test_model_card_says_how_the_ensemble_combines():
+    labels, probs = arrays()
+    report = {split: split_report(labels, probs, np.full(6, 0.4), 20, seed=0) for split in ("test", "val")}
+    weights = dict(zip(LABELS, (0.0, 0.5, 0.25, 0.75, 0.0, 1.0)))
+    meta = {"blend": {"baseline_weight": weights, "baseline": "baseline", "formula": "p = mix"}}
+    splits = {"train": {"rows": 10}, "val": {"rows": 20}, "test": {"rows": 30}, "balance": {"clean_rows_used": 5}}
+    card = render_card(meta, splits, report)
+    assert "transformer + TF-IDF ensemble" in card and "`p = mix`" in card and "`baseline/`" in card
+    assert "| threat | 0.75 |" in card and "| identity_hate | 1.00 |" in card

@@ -3,6 +3,7 @@
 import json
 import time
 
+import pytest
 import yaml
 
 from conftest import run
@@ -31,6 +32,7 @@ def params(path):
     return yaml.safe_load((path / "params.yaml").read_text())
 
 
+@pytest.mark.slow
 def test_exp_run_keeps_uncommitted_edits_and_queue_snapshots_them(tmp_path):
     repo = make_tiny_repo(tmp_path / "repo")
     (repo / "params.yaml").write_text("a: 1\nb: 2\n")  # uncommitted edit

@@ -37,6 +37,7 @@ def test_status_is_clean_but_for_the_always_read_source(reproduced):
     assert json.loads(status) == {"fetch": ["always changed"]}
 
 
+@pytest.mark.slow
 def test_rerun_gives_identical_metrics(reproduced):
     before = read_metrics(reproduced, "eval"), read_metrics(reproduced, "train")
     run(["dvc", "repro", "--force", "--single-item", "train"], reproduced)
@@ -47,6 +48,7 @@ def test_rerun_gives_identical_metrics(reproduced):
     assert drop(after[1]) == drop(before[1])
 
 
+@pytest.mark.slow
 def test_experiment_variant_is_listed_beside_baseline(reproduced):
     repo = reproduced
     run(["git", "add", "-A"], repo)

@@ -4,6 +4,7 @@
     toxic-tagger predict --input comments.csv --output tags.csv   # CSV with comment_text (+ id)
     echo "some comment" | toxic-tagger predict --input -          # one comment per line
     toxic-tagger report --base main --output report.md            # Markdown params/metrics diff
+    toxic-tagger table metrics/eval.json metrics/baseline.json     # per-tag results tables
 
 Errors (missing model, bad CSV, unknown base revision) print one line on stderr and exit with status 1.
 """
@@ -38,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--max-tokens-per-batch", type=int, default=8192)
     predict.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
     add_report_parser(commands)
+    table = commands.add_parser("table", help="Markdown per-tag table of a metrics JSON (eval.json layout)")
+    table.add_argument("metrics", nargs="+", help="metrics/eval.json, metrics/baseline.json, ...")
+    table.add_argument("--split", default="test", choices=("test", "val"))
     return parser
 
 
@@ -93,6 +97,18 @@ def predict_command(args: argparse.Namespace) -> None:
         print(json.dumps(record, ensure_ascii=False))
 
 
+def table_command(args: argparse.Namespace) -> None:
+    """Print the per-tag table of each metrics file (what the README's results tables show)."""
+    from toxic_tagger.model_card import metrics_table
+
+    for path in args.metrics:
+        try:
+            report = json.loads(Path(path).read_text(encoding="utf-8"))[args.split]
+        except (OSError, ValueError, KeyError) as exc:
+            raise ToxicTaggerError(f"{path}: cannot read the {args.split!r} metrics: {exc}") from exc
+        print(f"{path} ({args.split} split)\n\n{metrics_table(report)}\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
@@ -100,6 +116,8 @@ def main(argv: list[str] | None = None) -> None:
             predict_command(args)
         elif args.command == "report":
             report_command(args)
+        elif args.command == "table":
+            table_command(args)
     except ToxicTaggerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)

@@ -59,7 +59,7 @@ class TrainParams:
     max_batch_size: int
     monitor: str  # metric for checkpointing and early stopping
     patience: int  # epochs without improvement before early stopping
-    baseline_weight: float | None  # blend weight of the TF-IDF baseline; null = tuned on val; 0 = off
+    baseline_weight: float | None  # TF-IDF baseline's blend weight, all tags; null = per tag, tuned on val; 0 = off
 
 
 @dataclass(frozen=True)

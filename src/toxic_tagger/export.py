@@ -20,10 +20,12 @@ import numpy as np
 
 from toxic_tagger import LABELS
 from toxic_tagger.baseline import BaselineModel, load_baseline
+from toxic_tagger.ensemble import weights_by_tag
 from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.io import atomic_dir
 
 META_FILE = "toxic_tagger.json"
+BLEND_FORMULA = "p[tag] = (1 - baseline_weight[tag]) * p_transformer[tag] + baseline_weight[tag] * p_baseline[tag]"
 BASELINE_DIR = "baseline"
 
 
@@ -34,19 +36,21 @@ class Exported:
     thresholds: np.ndarray  # (6,) applied to the blended probabilities
     max_length: int
     meta: dict
-    baseline: BaselineModel | None  # blended in with weight `baseline_weight`, if any
-    baseline_weight: float
+    baseline: BaselineModel | None  # blended in with `baseline_weight` per tag, if any
+    baseline_weight: np.ndarray  # (6,) weight of the baseline per tag (zeros: transformer only)
 
 
 def export_model(model, tokenizer, target: Path, thresholds: np.ndarray, max_length: int, extra: dict,
-                 baseline_dir: Path | None = None, baseline_weight: float = 0.0) -> None:
-    """Write the exported directory atomically (a failed export leaves the old one intact)."""
-    blended = baseline_dir is not None and baseline_weight > 0
+                 baseline_dir: Path | None = None, baseline_weights: np.ndarray | float = 0.0) -> None:
+    """Write the exported directory atomically (a failed export leaves the old one intact).
+    `baseline_weights`: the baseline's blend weight, one number or one per tag."""
+    weights = weights_by_tag(np.asarray(baseline_weights, dtype=np.float64))
+    blended = baseline_dir is not None and any(weights.values())
     meta = {"labels": list(LABELS), "thresholds": {label: float(t) for label, t in zip(LABELS, thresholds)},
             "max_length": int(max_length),
-            "blend": {"baseline_weight": float(baseline_weight) if blended else 0.0,
+            "blend": {"baseline_weight": weights if blended else dict.fromkeys(LABELS, 0.0),
                       "baseline": BASELINE_DIR if blended else None,
-                      "formula": "p = (1 - baseline_weight) * p_transformer + baseline_weight * p_baseline"},
+                      "formula": BLEND_FORMULA},
             **extra}
     # Plain `pipeline(..., truncation=True)` then truncates exactly where training did.
     tokenizer.model_max_length = int(max_length)
@@ -70,6 +74,13 @@ def load_exported(directory: str | Path) -> Exported:
     model = AutoModelForSequenceClassification.from_pretrained(directory, use_safetensors=True)
     tokenizer = AutoTokenizer.from_pretrained(directory)
     thresholds = np.array([meta["thresholds"][label] for label in LABELS], dtype=np.float64)
-    weight = float(meta.get("blend", {}).get("baseline_weight", 0.0))
-    baseline = load_baseline(directory / BASELINE_DIR) if weight > 0 else None
-    return Exported(model.eval(), tokenizer, thresholds, int(meta["max_length"]), meta, baseline, weight)
+    weights = _blend_weights(meta.get("blend", {}).get("baseline_weight", 0.0))
+    baseline = load_baseline(directory / BASELINE_DIR) if weights.any() else None
+    return Exported(model.eval(), tokenizer, thresholds, int(meta["max_length"]), meta, baseline, weights)
+
+
+def _blend_weights(value: float | dict) -> np.ndarray:
+    """(6,) baseline weights from toxic_tagger.json: {tag: weight}, or one number for all tags."""
+    if isinstance(value, dict):
+        return np.array([float(value.get(label, 0.0)) for label in LABELS])
+    return np.full(len(LABELS), float(value))

@@ -51,6 +51,31 @@ def metrics_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def ensemble_section(meta: dict) -> str:
+    """How the exported parts combine into the scores the metrics and thresholds refer to."""
+    blend = meta.get("blend") or {}
+    weights = blend.get("baseline_weight") or {}
+    if not isinstance(weights, dict):
+        weights = dict.fromkeys(LABELS, weights)
+    if not blend.get("baseline") or not any(weights.values()):
+        return "## Model\n\nThe transformer alone: a tag's score is the sigmoid of its logit."
+    rows = "\n".join(f"| {label} | {float(weights.get(label, 0.0)):.2f} |" for label in LABELS)
+    return f"""## Model: transformer + TF-IDF ensemble
+
+A tag's score blends two parts with a weight per tag (tuned per tag on val for the best val
+AUROC when `train.baseline_weight` is null, else that fixed weight):
+`{blend.get("formula")}`.
+`p_transformer` is the sigmoid of the transformer's logit (this directory, plain
+transformers); `p_baseline` comes from the TF-IDF (word and character n-grams) + logistic
+regression model in `{blend["baseline"]}/` (vocabulary and IDF as JSON, weights as
+safetensors; `toxic_tagger.baseline.load_baseline`). The metrics and thresholds below are
+those of the blended score; plain transformers alone gives `p_transformer`.
+
+| tag | baseline weight |
+|---|---|
+{rows}"""
+
+
 def render_card(meta: dict, splits: dict, evaluation: dict) -> str:
     """The full model card as Markdown."""
     params = meta.get("params", {})
@@ -69,6 +94,8 @@ gives the per-tag probabilities (sigmoid); the tuned thresholds are in `toxic_ta
 - Splits (rows): {rows}; train is balanced (every tagged row plus
   {splits["balance"]["clean_rows_used"]} untagged rows), val and test keep the natural distribution.
 - Thresholds and the best epoch were chosen on val; test was used only for this report.
+
+{ensemble_section(meta)}
 
 ## Test metrics
 

@@ -24,7 +24,7 @@ from toxic_tagger import LABELS, TEXT_COLUMN
 from toxic_tagger.baseline import load_baseline, predict_baseline
 from toxic_tagger.config import Params
 from toxic_tagger.datamodule import CommentDataModule
-from toxic_tagger.ensemble import blend, tune_weight
+from toxic_tagger.ensemble import blend, tune_weights, weights_by_tag
 from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.export import export_model
 from toxic_tagger.metrics import per_tag_auroc, tune_thresholds
@@ -94,35 +94,38 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
     val_labels = label_matrix(val)
     transformer = predict_encoded(module.model, data.datasets["val"].ids, tokenizer.pad_token_id,
                                   params.train.max_tokens_per_batch)
-    weight, probs, blend_scores = choose_blend(params, val, val_labels, transformer, baseline_dir)
+    weights, probs, blend_scores = choose_blend(params, val, val_labels, transformer, baseline_dir)
     thresholds = tune_thresholds(val_labels, probs)
     export_model(module.model, tokenizer, paths.model, thresholds, params.model.max_length,
                  {"base_model": params.model.name, "threshold_source": "val", **provenance,
                   "params": {"seed": {"seed": params.seed}, "model": asdict(params.model),
                              "train": asdict(params.train)}},
-                 baseline_dir=baseline_dir, baseline_weight=weight)
+                 baseline_dir=baseline_dir, baseline_weights=weights)
     return {
         "threads": threads, "epochs_run": int(trainer.current_epoch), "best_epoch": best_epoch,
         "monitor": params.train.monitor, "best_score": float(checkpoint.best_model_score),
         "val_mean_auroc": _mean_auroc(val_labels, probs),
         "val_mean_auroc_transformer": _mean_auroc(val_labels, transformer),
-        "baseline_weight": weight, "val_mean_auroc_by_baseline_weight": blend_scores,
+        # baseline_weight: the mean of the per-tag weights (0 = transformer only).
+        "baseline_weight": round(float(np.mean(weights)), 4), "baseline_weight_per_tag": weights_by_tag(weights),
+        "val_mean_auroc_by_baseline_weight": blend_scores,
         "train_seconds": round(seconds, 1), "train_rows": len(train), "val_rows": len(val),
     }
 
 
 def choose_blend(params: Params, val: pd.DataFrame, labels: np.ndarray, transformer: np.ndarray,
-                 baseline_dir: Path | None) -> tuple[float, np.ndarray, dict[str, float]]:
-    """Blend weight of the baseline (fixed by train.baseline_weight, or tuned on val when it is
-    null), the blended val probabilities, and the val mean AUROC per grid weight."""
+                 baseline_dir: Path | None) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """Per-tag blend weights of the baseline (6,): train.baseline_weight for every tag, or tuned
+    per tag on val when it is null; the blended val probabilities; the val mean AUROC per shared
+    grid weight (empty when not tuned)."""
     if baseline_dir is None or params.train.baseline_weight == 0:
-        return 0.0, transformer, {}
+        return np.zeros(len(LABELS)), transformer, {}
     baseline = predict_baseline(load_baseline(baseline_dir), val[TEXT_COLUMN].tolist())
     if params.train.baseline_weight is not None:
-        weight = params.train.baseline_weight
-        return weight, blend(transformer, baseline, weight), {}
-    weight, scores = tune_weight(labels, transformer, baseline)
-    return weight, blend(transformer, baseline, weight), scores
+        weights = np.full(len(LABELS), float(params.train.baseline_weight))
+        return weights, blend(transformer, baseline, weights), {}
+    weights, scores = tune_weights(labels, transformer, baseline)
+    return weights, blend(transformer, baseline, weights), scores
 
 
 def _mean_auroc(labels: np.ndarray, probs: np.ndarray) -> float:
