@@ -7,7 +7,7 @@
 Measures, on the same comments (the shared real Jigsaw file, else the synthetic sample) and
 the same model: training throughput (samples/s, real tokens/s), compute efficiency (FLOP/s
 of real tokens, see toxic_tagger.flops, over the fp32 matmul FLOP/s measured in the same
-run), prediction throughput (fp32 and int8), tokenization speed, and the peak resident
+run), prediction throughput (torch fp32 and int8, ONNX Runtime fp32 and int8), tokenization speed, and the peak resident
 memory of each path (every measured part runs in a fresh child process, bench_child.py).
 Prints a table of ratios with the issue's targets (reported, not asserted) and writes all
 results to --output (default bench/results.json).
@@ -45,7 +45,9 @@ from toxic_tagger.paths import resolve_user_path
 DEFAULT_DATA = "../shared/data/jigsaw-train-15k.csv.gz"
 DEFAULT_MODEL = "models/toxic-tagger"
 PARTS = ("matmul", "tokenize", "train_tutorial", "train_toxic_tagger", "predict_tutorial", "predict_fp32",
-         "predict_int8")
+         "predict_int8", "predict_ort_fp32", "predict_ort_int8")
+# Prediction paths compared with torch fp32 on AUROC and outputs (key in results["prediction"]).
+FAST_PATHS = ("int8", "ort_fp32", "ort_int8")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -144,18 +146,21 @@ def run_part(name: str, cfg: dict, workdir: Path, in_process: bool) -> dict:
 
 
 def compare_predictions(prediction: dict, labels: np.ndarray) -> dict:
-    """AUROC of fp32 vs int8 on the labeled sample, and how far each path's outputs move."""
-    probs = {name: np.asarray(prediction[name].pop("probs"), dtype=np.float64) for name in ("tutorial", "fp32", "int8")}
-    fp32, int8 = per_tag_auroc(labels, probs["fp32"]), per_tag_auroc(labels, probs["int8"])
-    means = [float(np.nanmean(a)) if np.isfinite(a).any() else None for a in (fp32, int8)]
+    """AUROC of torch fp32 vs each faster path on the labeled sample, and how far each path's
+    outputs move from fp32. Keys: fp32_mean, <path>_mean, <path>_per_tag, delta_mean (torch
+    int8), max_abs_prob_diff_<path>_vs_fp32."""
+    probs = {name: np.asarray(prediction[name].pop("probs"), dtype=np.float64) for name in prediction}
+    auroc = {name: per_tag_auroc(labels, probs[name]) for name in ("fp32", *FAST_PATHS)}
+    mean = lambda a: float(np.nanmean(a)) if np.isfinite(a).any() else None
+    out = {"fp32_per_tag": dict(zip(LABELS, auroc["fp32"].tolist())), "fp32_mean": mean(auroc["fp32"])}
+    for name in FAST_PATHS:
+        out[f"{name}_per_tag"] = dict(zip(LABELS, auroc[name].tolist()))
+        out[f"{name}_mean"] = mean(auroc[name])
+        out[f"max_abs_prob_diff_{name}_vs_fp32"] = float(np.abs(probs[name] - probs["fp32"]).max())
+    out["delta_mean"] = None if None in (out["fp32_mean"], out["int8_mean"]) else out["int8_mean"] - out["fp32_mean"]
     subset = len(probs["tutorial"])
-    return {
-        "fp32_per_tag": dict(zip(LABELS, fp32.tolist())), "int8_per_tag": dict(zip(LABELS, int8.tolist())),
-        "fp32_mean": means[0], "int8_mean": means[1],
-        "delta_mean": None if None in means else means[1] - means[0],
-        "max_abs_prob_diff_int8_vs_fp32": float(np.abs(probs["int8"] - probs["fp32"]).max()),
-        "max_abs_prob_diff_tutorial_vs_fp32": float(np.abs(probs["tutorial"] - probs["fp32"][:subset]).max()),
-    }
+    out["max_abs_prob_diff_tutorial_vs_fp32"] = float(np.abs(probs["tutorial"] - probs["fp32"][:subset]).max())
+    return out
 
 
 def measure(cfg: dict, comments: dict, in_process: bool) -> dict:
@@ -164,7 +169,7 @@ def measure(cfg: dict, comments: dict, in_process: bool) -> dict:
         run = lambda name: run_part(name, cfg, Path(tmp), in_process)
         done = {name: run(name) for name in PARTS}
         done["matmul_end"] = run("matmul")
-    prediction = {"tutorial": done["predict_tutorial"], "fp32": done["predict_fp32"], "int8": done["predict_int8"]}
+    prediction = {name: done[f"predict_{name}"] for name in ("tutorial", "fp32", *FAST_PATHS)}
     prediction["auroc"] = compare_predictions(prediction, np.asarray(comments["predict"]["labels"]))
     start, end = done["matmul"]["flops_per_s"], done["matmul_end"]["flops_per_s"]
     return {

@@ -53,6 +53,8 @@ def parts() -> dict:
         "predict_tutorial": bench_predict.predict_tutorial,
         "predict_fp32": bench_predict.predict_fp32,
         "predict_int8": bench_predict.predict_int8,
+        "predict_ort_fp32": bench_predict.predict_ort_fp32,
+        "predict_ort_int8": bench_predict.predict_ort_int8,
     }
 
 

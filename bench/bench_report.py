@@ -66,6 +66,9 @@ def prediction_rows(prediction: dict, peak: float) -> list[Row]:
             _ratio(fp32["peak_rss_mb"], old["peak_rss_mb"]), "", None, "MiB"),
         Row("predict peak RSS (tutorial vs int8)", old["peak_rss_mb"], int8["peak_rss_mb"],
             _ratio(int8["peak_rss_mb"], old["peak_rss_mb"]), "", None, "MiB"),
+        *[Row(f"predict peak RSS (tutorial vs {label.split(' (')[0]})", old["peak_rss_mb"], prediction[key]["peak_rss_mb"],
+              _ratio(prediction[key]["peak_rss_mb"], old["peak_rss_mb"]), "", None, "MiB")
+          for key, label, _ in ONNXRUNTIME_PATHS if key in prediction],
     ]
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from toxic_tagger.batching import BucketBatchSampler, budget_batches, pad_batch, sorted_batches
+from toxic_tagger.batching import BucketBatchSampler, FixedBatchSampler, budget_batches, pad_batch, sorted_batches
 
 
 def lengths(n: int = 500, seed: int = 0) -> np.ndarray:
@@ -41,6 +41,15 @@ def test_sampler_covers_each_epoch_and_is_reproducible():
         assert flat(batches) == list(range(len(ls)))
         assert all(len(x) == 1 or len(x) * ls[x].max() <= 2048 for x in batches)
     assert abs(len(epoch1) - len(a)) <= max(3, len(a) // 20)
+
+
+def test_fixed_sampler_covers_each_epoch_in_equal_batches_from_the_seed():
+    sampler = FixedBatchSampler(103, batch_size=10, seed=5)
+    epoch0 = list(sampler)
+    assert epoch0 == list(FixedBatchSampler(103, batch_size=10, seed=5)) and len(sampler) == len(epoch0) == 11
+    assert [len(b) for b in epoch0] == [10] * 10 + [3] and flat(epoch0) == list(range(103))
+    sampler.set_epoch(1)
+    assert list(sampler) != epoch0 and flat(sampler) == list(range(103))
 
 
 def test_bucketing_pads_far_less_than_fixed_batches():

@@ -7,13 +7,27 @@ import sys
 import pandas as pd
 
 from toxic_tagger import LABELS
+from toxic_tagger.cli import main
 
 from conftest import FIXTURE_CSV
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """The real command, in a subprocess (entry point, exit status, streams)."""
     return subprocess.run([sys.executable, "-m", "toxic_tagger.cli", *args], input=stdin,
                           capture_output=True, text=True)
+
+
+def in_process(capsys, *args: str) -> tuple[int, str, str]:
+    """toxic_tagger.cli.main in this process (saves the ~10 s import of a fresh interpreter):
+    (exit status, stdout, stderr)."""
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def test_predict_arguments_as_json_lines(tiny_export):
@@ -26,28 +40,42 @@ def test_predict_arguments_as_json_lines(tiny_export):
     assert all(set(r["tags"]) <= set(LABELS) for r in records)
 
 
-def test_predict_csv_keeps_ids_and_order(tiny_export, tmp_path):
+def test_predict_csv_keeps_ids_and_order(tiny_export, tmp_path, capsys):
     paths, _, _ = tiny_export
     out = tmp_path / "tags.csv"
-    result = cli("predict", "--model", str(paths.model), "--input", str(FIXTURE_CSV), "--output", str(out))
-    assert result.returncode == 0, result.stderr
+    code, _, err = in_process(capsys, "predict", "--model", str(paths.model), "--input", str(FIXTURE_CSV),
+                              "--output", str(out))
+    assert code == 0, err
     scored = pd.read_csv(out, dtype={"id": str})
     assert scored["id"].tolist() == pd.read_csv(FIXTURE_CSV, dtype=str)["id"].tolist()
     assert list(scored.columns) == ["id", "comment_text", *LABELS, "tags"]
 
 
-def test_predict_errors_are_one_line(tiny_export, tmp_path):
+def test_predict_onnxruntime_matches_torch(tiny_export, tmp_path, capsys):
+    paths, _, _ = tiny_export
+    outputs = {}
+    for runtime in ("torch", "onnxruntime"):
+        out = tmp_path / f"{runtime}.csv"
+        code, _, err = in_process(capsys, "predict", "--model", str(paths.model), "--input", str(FIXTURE_CSV),
+                                  "--output", str(out), "--runtime", runtime, "--onnx-cache", str(tmp_path / "cache"))
+        assert code == 0, err
+        outputs[runtime] = pd.read_csv(out, dtype={"id": str})
+    assert list(tmp_path.joinpath("cache").glob("*.onnx"))  # the built graph is kept for the next call
+    pd.testing.assert_frame_equal(outputs["torch"][list(LABELS)], outputs["onnxruntime"][list(LABELS)], atol=1e-4, rtol=0)
+
+
+def test_predict_errors_are_one_line(tiny_export, tmp_path, capsys):
     paths, _, _ = tiny_export
     bad = tmp_path / "bad.csv"
     bad.write_text("id,text\n1,hello\n")
-    result = cli("predict", "--model", str(paths.model), "--input", str(bad))
-    assert result.returncode == 1
-    assert result.stderr.strip() == f"error: {bad}: row 1, column 'comment_text': required column missing"
-    missing = cli("predict", "--model", str(tmp_path / "nothing"), "hi")
+    code, _, err = in_process(capsys, "predict", "--model", str(paths.model), "--input", str(bad))
+    assert code == 1
+    assert err.strip() == f"error: {bad}: row 1, column 'comment_text': required column missing"
+    missing = cli("predict", "--model", str(tmp_path / "nothing"), "hi")  # the real command's exit status
     assert missing.returncode == 1 and "not an exported toxic-tagger model" in missing.stderr
 
 
-def test_table_prints_per_tag_rows(tmp_path):
+def test_table_prints_per_tag_rows(tmp_path, capsys):
     import numpy as np
 
     from toxic_tagger.metrics import split_report
@@ -57,8 +85,8 @@ def test_table_prints_per_tag_rows(tmp_path):
     report = {"test": split_report(labels, rng.random((300, 6)), np.full(6, 0.5), 10, seed=0)}
     path = tmp_path / "eval.json"
     path.write_text(json.dumps(report))
-    result = cli("table", str(path))
-    assert result.returncode == 0, result.stderr
-    assert all(f"| {label} | " in result.stdout for label in LABELS)
-    missing = cli("table", str(tmp_path / "none.json"))
-    assert missing.returncode == 1 and missing.stderr.startswith("error: ")
+    code, out, err = in_process(capsys, "table", str(path))
+    assert code == 0, err
+    assert all(f"| {label} | " in out for label in LABELS)
+    code, _, err = in_process(capsys, "table", str(tmp_path / "none.json"))
+    assert code == 1 and err.startswith("error: ")

@@ -48,6 +48,12 @@ def test_wrong_type_is_named(tmp_path):
         load_params(path)
 
 
+def test_choice_outside_its_values_is_named(tmp_path):
+    path = _write(tmp_path, "  batching:", "  batching: sorted #")
+    with pytest.raises(InputError, match=r"train.batching: expected one of 'bucket', 'fixed', got 'sorted'"):
+        load_params(path)
+
+
 def test_dvc_style_float_string_is_accepted(tmp_path):
     # `dvc exp run -S train.lr=3e-5` writes 3e-05, which YAML 1.1 reads as a string.
     text = (ROOT / "params.yaml").read_text()

@@ -81,6 +81,29 @@ class BucketBatchSampler(torch.utils.data.Sampler[list[int]]):
         return self._size
 
 
+class FixedBatchSampler(torch.utils.data.Sampler[list[int]]):
+    """The plain recipe, for comparison (`train.batching: fixed`): each epoch a seeded shuffle
+    cut into batches of `batch_size` comments, whatever their lengths (each batch is still
+    padded only to its longest comment). Every index appears exactly once per epoch."""
+
+    def __init__(self, size: int, batch_size: int, seed: int) -> None:
+        self.size = size
+        self.batch_size = max(1, batch_size)
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[list[int]]:
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(self.size)
+        for start in range(0, self.size, self.batch_size):
+            yield [int(i) for i in order[start : start + self.batch_size]]
+
+    def __len__(self) -> int:
+        return -(-self.size // self.batch_size)
+
+
 def pad_batch(ids: Sequence[Sequence[int]], pad_id: int) -> dict[str, torch.Tensor]:
     """Right-pad token id lists to the batch's longest: input_ids and attention_mask (batch, len)."""
     longest = max(len(x) for x in ids)

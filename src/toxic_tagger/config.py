@@ -13,7 +13,7 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -57,6 +57,7 @@ class TrainParams:
     warmup_fraction: float  # share of all optimizer steps with linear warm-up
     max_tokens_per_batch: int  # padded tokens per batch (batch size x longest comment)
     max_batch_size: int
+    batching: Literal["bucket", "fixed"]  # length-bucketed token-budget batches, or fixed-size shuffled ones
     monitor: str  # metric for checkpointing and early stopping
     patience: int  # epochs without improvement before early stopping
     baseline_weight: float | None  # TF-IDF baseline's blend weight, all tags; null = per tag, tuned on val; 0 = off
@@ -146,11 +147,16 @@ def _convert(hint: Any, node: yaml.Node, path: Path, key: str) -> Any:
     try:
         return _coerce(base, value)
     except (TypeError, ValueError):
-        expected = getattr(base, "__name__", str(base))
+        expected = (f"one of {', '.join(map(repr, typing.get_args(base)))}" if typing.get_origin(base) is Literal
+                    else getattr(base, "__name__", str(base)))
         raise InputError(path, f"{key}: expected {expected}, got {value!r}", _where(node)) from None
 
 
 def _coerce(base: Any, value: Any) -> Any:
+    if typing.get_origin(base) is Literal:
+        if value not in typing.get_args(base):
+            raise ValueError
+        return value
     if typing.get_origin(base) is tuple:
         if not isinstance(value, list):
             raise TypeError

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from toxic_tagger import TEXT_COLUMN
-from toxic_tagger.batching import BucketBatchSampler, pad_batch, sorted_batches
+from toxic_tagger.batching import BucketBatchSampler, FixedBatchSampler, pad_batch, sorted_batches
 from toxic_tagger.table import label_matrix
 from toxic_tagger.tokens import encode
 
@@ -47,7 +47,7 @@ class Collator:
 class CommentDataModule(L.LightningDataModule):
     def __init__(
         self, train: pd.DataFrame, val: pd.DataFrame, tokenizer, max_length: int,
-        max_tokens_per_batch: int, max_batch_size: int, seed: int,
+        max_tokens_per_batch: int, max_batch_size: int, seed: int, batching: str = "bucket",
     ) -> None:
         super().__init__()
         self.frames = {"train": train, "val": val}
@@ -56,6 +56,7 @@ class CommentDataModule(L.LightningDataModule):
         self.max_tokens = max_tokens_per_batch
         self.max_batch_size = max_batch_size
         self.seed = seed
+        self.batching = batching
         self.datasets: dict[str, EncodedComments] = {}
 
     def setup(self, stage: str | None = None) -> None:
@@ -75,6 +76,9 @@ class CommentDataModule(L.LightningDataModule):
     def train_dataloader(self) -> torch.utils.data.DataLoader:
         dataset = self.datasets["train"]
         sampler = BucketBatchSampler(dataset.lengths, self.max_tokens, self.max_batch_size, self.seed)
+        if self.batching == "fixed":
+            # Same data, same number of optimizer steps as bucketing: only the batch make-up differs.
+            sampler = FixedBatchSampler(len(dataset), -(-len(dataset) // len(sampler)), self.seed)
         return self._loader(dataset, sampler)
 
     def val_dataloader(self) -> torch.utils.data.DataLoader:

@@ -81,7 +81,7 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
     seed_everything(params.seed)
     tokenizer = load_tokenizer(params.model.name, root)
     data = CommentDataModule(train, val, tokenizer, params.model.max_length, params.train.max_tokens_per_batch,
-                             params.train.max_batch_size, params.seed)
+                             params.train.max_batch_size, params.seed, params.train.batching)
     model = load_classifier(params.model.name, root, params.model.hidden_dropout, params.model.attention_dropout)
     module = ToxicClassifier(model, params.train.lr,
                              params.train.weight_decay, params.train.warmup_fraction, params.train.head_lr,
