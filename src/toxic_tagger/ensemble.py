@@ -3,8 +3,8 @@
 p[:, t] = (1 - w[t]) * p_transformer[:, t] + w[t] * p_baseline[:, t]. With
 `train.baseline_weight: null` each tag's weight is chosen on val (best AUROC of that tag over
 a grid), never on test; a number fixes the same weight for every tag. Per tag, because the two
-parts are strong on different tags (on real comments TF-IDF keeps up on the rare `threat`
-and `severe_toxic` while the transformer leads on `toxic` and `insult`). Thresholds are then
+parts are strong on different tags (on the real comments val gave the rare `threat` wholly to
+TF-IDF, and `toxic`, `severe_toxic` and `insult` mostly to the transformer). Thresholds are then
 tuned on the blended val probabilities. Both parts stay loadable on their own: the
 transformer with plain transformers, the baseline from JSON + safetensors.
 """
