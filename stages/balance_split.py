@@ -5,7 +5,6 @@ Writes: --train, --val, --test (CSV) and --summary (metrics/split.json: rows and
 per tag per split, and how many clean rows the balancing used).
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -16,17 +15,14 @@ import logging
 
 from toxic_tagger.config import Params
 from toxic_tagger.io import write_csv, write_json
-from toxic_tagger.runtime import run_stage
+from toxic_tagger.runtime import run_stage, stage_paths
 from toxic_tagger.split import make_splits, split_summary
 from toxic_tagger.table import read_split
 
 log = logging.getLogger("balance_split")
 
 def run(params: Params, root: Path) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    for name in ("raw", "train", "val", "test", "summary"):
-        parser.add_argument(f"--{name}", type=Path, required=True)
-    args = parser.parse_args()
+    args = stage_paths(__doc__, "raw", "train", "val", "test", "summary")
     splits = make_splits(read_split(args.raw), params.balance_split, params.seed)
     summary = split_summary(splits)
     write_csv(args.train, splits.train)

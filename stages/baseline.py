@@ -6,7 +6,6 @@ pickle) and --metrics (metrics/baseline.json, in the schema of metrics/eval.json
 `dvc metrics diff` and `dvc exp show` put baseline and transformer side by side).
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -19,16 +18,13 @@ import time
 from toxic_tagger.baseline import baseline_report, load_baseline, save_baseline, train_baseline
 from toxic_tagger.config import Params
 from toxic_tagger.io import write_json
-from toxic_tagger.runtime import run_stage
+from toxic_tagger.runtime import run_stage, stage_paths
 from toxic_tagger.table import read_split
 
 log = logging.getLogger("baseline")
 
 def run(params: Params, root: Path) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    for name in ("train", "val", "test", "model", "metrics"):
-        parser.add_argument(f"--{name}", type=Path, required=True)
-    args = parser.parse_args()
+    args = stage_paths(__doc__, "train", "val", "test", "model", "metrics")
     start = time.perf_counter()
     model = train_baseline(read_split(args.train), read_split(args.val), params.baseline, params.seed)
     log.info("fitted and tuned in %.1f s", time.perf_counter() - start)

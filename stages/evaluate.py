@@ -8,7 +8,6 @@ the tuned thresholds and at 0.5, support; micro/macro F1; mean AUROC; threads us
 --card (the model card, Markdown, written next to the exported model).
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -23,14 +22,11 @@ from toxic_tagger.io import atomic_path, read_json, write_json
 from toxic_tagger.metrics import split_report
 from toxic_tagger.model_card import render_card
 from toxic_tagger.predict import predict_exported
-from toxic_tagger.runtime import configure_threads, run_stage
+from toxic_tagger.runtime import configure_threads, run_stage, stage_paths
 from toxic_tagger.table import label_matrix, read_split
 
 def run(params: Params, root: Path) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    for name in ("model", "val", "test", "splits", "metrics", "plots", "card"):
-        parser.add_argument(f"--{name}", type=Path, required=True)
-    args = parser.parse_args()
+    args = stage_paths(__doc__, "model", "val", "test", "splits", "metrics", "plots", "card")
     threads = configure_threads(params.threads)
     exported = load_exported(args.model)
     report: dict = {"threads": threads, "thresholds_from": "val"}

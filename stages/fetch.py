@@ -4,7 +4,6 @@ Reads: params `seed`, `fetch`; the source file or URL (not `sample`).
 Writes: --out (CSV in the Jigsaw schema), --meta (JSON: source, sha256, rows, tag counts).
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -16,15 +15,12 @@ import logging
 from toxic_tagger.config import Params
 from toxic_tagger.fetch import fetch_comments, tag_counts
 from toxic_tagger.io import write_csv, write_json
-from toxic_tagger.runtime import run_stage
+from toxic_tagger.runtime import run_stage, stage_paths
 
 log = logging.getLogger("fetch")
 
 def run(params: Params, root: Path) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--meta", type=Path, required=True)
-    args = parser.parse_args()
+    args = stage_paths(__doc__, "out", "meta")
     fetched = fetch_comments(params.fetch, params.seed, root)
     counts = tag_counts(fetched.table)
     write_csv(args.out, fetched.table)

@@ -5,7 +5,6 @@ Reads: params `model`, `token_stats`, `train.max_tokens_per_batch`, `train.max_b
 Writes: --stats (metrics/token_stats.json) and --histogram (plots/token_lengths.csv).
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -18,16 +17,13 @@ from toxic_tagger import TEXT_COLUMN
 from toxic_tagger.config import Params
 from toxic_tagger.io import write_csv, write_json
 from toxic_tagger.pretrained import load_tokenizer
-from toxic_tagger.runtime import run_stage
+from toxic_tagger.runtime import run_stage, stage_paths
 from toxic_tagger.table import read_split
 from toxic_tagger.token_stats import histogram_rows, length_summary
 from toxic_tagger.tokens import token_lengths
 
 def run(params: Params, root: Path) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    for name in ("train", "val", "test", "stats", "histogram"):
-        parser.add_argument(f"--{name}", type=Path, required=True)
-    args = parser.parse_args()
+    args = stage_paths(__doc__, "train", "val", "test", "stats", "histogram")
     tokenizer = load_tokenizer(params.model.name, root)
     lengths = {split: token_lengths(tokenizer, read_split(getattr(args, split))[TEXT_COLUMN].tolist())
                for split in ("train", "val", "test")}

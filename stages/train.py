@@ -7,7 +7,6 @@ and per-step/per-epoch training curves), --model (exported
 safetensors directory), --summary (metrics/train.json: threads, epochs, best score, time).
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -16,15 +15,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from toxic_tagger.config import Params
 from toxic_tagger.io import read_json, write_json
-from toxic_tagger.runtime import run_stage
+from toxic_tagger.runtime import run_stage, stage_paths
 from toxic_tagger.table import read_split
 from toxic_tagger.train import TrainPaths, fit_and_export
 
 def run(params: Params, root: Path) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    for name in ("train", "val", "raw-meta", "baseline", "checkpoints", "logs", "live", "model", "summary"):
-        parser.add_argument(f"--{name}", type=Path, required=True)
-    args = parser.parse_args()
+    args = stage_paths(__doc__, "train", "val", "raw-meta", "baseline", "checkpoints", "logs", "live", "model", "summary")
     paths = TrainPaths(checkpoints=args.checkpoints, logs=args.logs, live=args.live, model=args.model)
     raw = read_json(args.raw_meta)
     provenance = {"data_source": raw["source"], "data_sha256": raw["sha256"]}

@@ -74,13 +74,15 @@ def load_exported(directory: str | Path) -> Exported:
     model = AutoModelForSequenceClassification.from_pretrained(directory, use_safetensors=True)
     tokenizer = AutoTokenizer.from_pretrained(directory)
     thresholds = np.array([meta["thresholds"][label] for label in LABELS], dtype=np.float64)
-    weights = _blend_weights(meta.get("blend", {}).get("baseline_weight", 0.0))
+    weights = blend_weights(meta)
     baseline = load_baseline(directory / BASELINE_DIR) if weights.any() else None
     return Exported(model.eval(), tokenizer, thresholds, int(meta["max_length"]), meta, baseline, weights)
 
 
-def _blend_weights(value: float | dict) -> np.ndarray:
-    """(6,) baseline weights from toxic_tagger.json: {tag: weight}, or one number for all tags."""
+def blend_weights(meta: dict) -> np.ndarray:
+    """(6,) baseline weights from toxic_tagger.json's blend: {tag: weight}, or one number for
+    all tags; zeros when there is no blend."""
+    value = (meta.get("blend") or {}).get("baseline_weight") or 0.0
     if isinstance(value, dict):
         return np.array([float(value.get(label, 0.0)) for label in LABELS])
     return np.full(len(LABELS), float(value))

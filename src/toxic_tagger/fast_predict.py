@@ -94,13 +94,10 @@ def predict_encoded_fast(session: FastSession, ids: list[list[int]], pad_id: int
 def predict_exported_fast(exported, session: FastSession, texts: Sequence[str], max_tokens: int) -> np.ndarray:
     """`predict.predict_exported` on the fast path: the session's probabilities, blended with
     the export's baseline when it carries one."""
-    from toxic_tagger.baseline import predict_baseline
-    from toxic_tagger.ensemble import blend
+    from toxic_tagger.predict import blend_exported
 
-    probs = predict_fast(session, exported.tokenizer, texts, exported.max_length, max_tokens)
-    if exported.baseline is None:
-        return probs
-    return blend(probs, predict_baseline(exported.baseline, list(texts)), exported.baseline_weight)
+    return blend_exported(exported, texts, predict_fast(session, exported.tokenizer, texts, exported.max_length,
+                                                        max_tokens))
 
 
 def _logits(session, inputs: dict[str, torch.Tensor]) -> np.ndarray:

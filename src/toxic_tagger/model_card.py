@@ -53,13 +53,12 @@ def metrics_table(report: dict) -> str:
 
 def ensemble_section(meta: dict) -> str:
     """How the exported parts combine into the scores the metrics and thresholds refer to."""
-    blend = meta.get("blend") or {}
-    weights = blend.get("baseline_weight") or {}
-    if not isinstance(weights, dict):
-        weights = dict.fromkeys(LABELS, weights)
-    if not blend.get("baseline") or not any(weights.values()):
+    from toxic_tagger.export import blend_weights
+
+    blend, weights = meta.get("blend") or {}, blend_weights(meta)
+    if not blend.get("baseline") or not weights.any():
         return "## Model\n\nThe transformer alone: a tag's score is the sigmoid of its logit."
-    rows = "\n".join(f"| {label} | {float(weights.get(label, 0.0)):.2f} |" for label in LABELS)
+    rows = "\n".join(f"| {label} | {weight:.2f} |" for label, weight in zip(LABELS, weights))
     return f"""## Model: transformer + TF-IDF ensemble
 
 A tag's score blends two parts with a weight per tag (tuned per tag on val for the best val

@@ -47,11 +47,17 @@ def predict_encoded(
 def predict_exported(exported, texts: Sequence[str], max_tokens: int, progress: bool = True) -> np.ndarray:
     """Probabilities of an exported model (n, 6): the transformer, blended with the baseline
     when the export carries one (see ensemble.py)."""
+    probs = predict_proba(exported.model, exported.tokenizer, texts, exported.max_length, max_tokens,
+                          progress=progress)
+    return blend_exported(exported, texts, probs)
+
+
+def blend_exported(exported, texts: Sequence[str], transformer: np.ndarray) -> np.ndarray:
+    """The export's final scores from its transformer probabilities (n, 6) for `texts`: blended
+    with its baseline per tag, or unchanged when it has none. Shared by every runtime."""
     from toxic_tagger.baseline import predict_baseline
     from toxic_tagger.ensemble import blend
 
-    probs = predict_proba(exported.model, exported.tokenizer, texts, exported.max_length, max_tokens,
-                          progress=progress)
     if exported.baseline is None:
-        return probs
-    return blend(probs, predict_baseline(exported.baseline, list(texts)), exported.baseline_weight)
+        return transformer
+    return blend(transformer, predict_baseline(exported.baseline, list(texts)), exported.baseline_weight)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
@@ -45,6 +46,15 @@ def quiet_libraries() -> None:
     warnings.filterwarnings("ignore", message=".*Checkpoint directory .* exists and is not empty.*")
     for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.seed"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def stage_paths(description: str | None, *names: str) -> argparse.Namespace:
+    """Parse a stage script's command line: each name is a required `--name PATH` option
+    (dvc.yaml passes every path; `--raw-meta` arrives as `args.raw_meta`)."""
+    parser = argparse.ArgumentParser(description=description)
+    for name in names:
+        parser.add_argument(f"--{name}", type=Path, required=True)
+    return parser.parse_args()
 
 
 def run_stage(stage: Callable[[Params, Path], None]) -> None:
