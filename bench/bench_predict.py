@@ -23,7 +23,7 @@ from bench_child import load_comments, rss_mb
 
 from toxic_tagger.batching import sorted_batches
 from toxic_tagger.fast_predict import build_session, predict_fast
-from toxic_tagger.flops import ModelSize, batches_flops, matmul_peak, model_size
+from toxic_tagger.flops import ModelSize, batches_flops, cls_only_skipped_flops, matmul_peak, model_size
 from toxic_tagger.predict import predict_proba
 from toxic_tagger.quantize import quantize_int8
 from toxic_tagger.runtime import seed_everything
@@ -63,13 +63,18 @@ def _timed(run, texts: list[str]) -> tuple[np.ndarray, float]:
 
 
 def _result(path: str, size: ModelSize, tokenizer, texts: list[str], max_length: int, probs: np.ndarray, seconds: float,
-            batches_of, pad_to: int | None) -> dict:
-    """Throughput and credited FLOP/s; `batches_of(lengths)` rebuilds the batches the path ran."""
+            batches_of, pad_to: int | None, cls_only: bool = True) -> dict:
+    """Throughput and credited FLOP/s; `batches_of(lengths)` rebuilds the batches the path ran.
+    `cls_only`: the path runs the last layer for [CLS] only (toxic-tagger's paths, not the
+    tutorial's), so `executed_flops_share` (executed / credited FLOPs) is below 1."""
     lengths = [len(x) for x in encode(tokenizer, texts, max_length)]
-    flops = batches_flops(size, lengths, batches_of(lengths), training=False, pad_to=pad_to)
+    batches = batches_of(lengths)
+    flops = batches_flops(size, lengths, batches, training=False, pad_to=pad_to)
+    skipped = sum(cls_only_skipped_flops(size, sum(lengths[i] for i in b), len(b), pad_to or max(lengths[i] for i in b),
+                                         training=False) for b in batches) if cls_only else 0
     return {"path": path, "comments": len(probs), "seconds": seconds, "comments_per_s": len(probs) / seconds,
             "real_tokens_per_s": sum(lengths) / seconds, "flops_per_s": flops / seconds,
-            "probs": probs.tolist()}
+            "executed_flops_share": 1 - skipped / flops, "probs": probs.tolist()}
 
 
 def predict_tutorial(cfg: dict) -> dict:
@@ -80,7 +85,7 @@ def predict_tutorial(cfg: dict) -> dict:
     probs, seconds = _timed(lambda t: tutorial_predict(model, tokenizer, t, cfg["max_length"]), texts)
     one_each = lambda lengths: [[i] for i in range(len(lengths))]
     result = _result("tutorial", model_size(model), tokenizer, texts, cfg["max_length"], probs, seconds, one_each,
-                     cfg["max_length"])
+                     cfg["max_length"], cls_only=False)
     return {**result, "rss_after_load_mb": rss_loaded}
 
 

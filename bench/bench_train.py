@@ -2,12 +2,13 @@
 
 Both sides run the same `ToxicClassifier` (same weights, AdamW parameter groups, linear
 warm-up schedule) through the same Lightning `Trainer` settings the `train` stage uses
-(`deterministic=True`, one device, automatic optimization), so the only difference is how
+(`deterministic=True`, one device, automatic optimization), so the differences are how
 comments become batches:
 - tutorial: one tokenizer call per comment in `Dataset.__getitem__`, padded to max_length
   (512), fixed batches of 12 in file order;
 - toxic-tagger: `CommentDataModule` (batch tokenization once, unpadded ids) +
-  `BucketBatchSampler` (length buckets under `train.max_tokens_per_batch`, dynamic padding).
+  `BucketBatchSampler` (length buckets under `train.max_tokens_per_batch`, dynamic padding),
+  and the last layer for [CLS] only when `train.cls_only_last_layer` is on, as in `train`.
 `StepTimer` times each step from `on_train_batch_start` to `on_train_batch_end` (forward,
 backward, optimizer step, zero_grad, LR scheduler step, step logging); the gap before a step
 (data loading, where the tutorial tokenizes) is summed separately, and `fit_seconds` covers
@@ -25,8 +26,9 @@ import torch
 from bench_child import load_comments, rss_mb
 
 from toxic_tagger import LABELS, TEXT_COLUMN
+from toxic_tagger.cls_only import supports
 from toxic_tagger.datamodule import CommentDataModule
-from toxic_tagger.flops import batch_flops, model_size
+from toxic_tagger.flops import batch_flops, cls_only_skipped_flops, model_size
 from toxic_tagger.module import ToxicClassifier
 from toxic_tagger.pretrained import load_classifier, load_tokenizer
 from toxic_tagger.runtime import seed_everything
@@ -79,14 +81,15 @@ def bench_trainer(timer: StepTimer, steps_limit: int | None) -> L.Trainer:
     )
 
 
-def build_module(cfg: dict, labels: np.ndarray, dropout: dict | None = None) -> ToxicClassifier:
+def build_module(cfg: dict, labels: np.ndarray, dropout: dict | None = None, cls_only: bool = False) -> ToxicClassifier:
     """`dropout` (hidden_dropout, attention_dropout) as the train stage sets them; None keeps the
-    checkpoint's own rates, as the tutorial's BertModel did."""
+    checkpoint's own rates, as the tutorial's BertModel did. `cls_only`: the train stage's
+    `train.cls_only_last_layer` (the tutorial runs every layer in full)."""
     seed_everything(cfg["seed"])
     train = cfg["train"]
     model = load_classifier(cfg["train_model"], cfg["root"], **(dropout or {}))
     return ToxicClassifier(model, train["lr"], train["weight_decay"], train["warmup_fraction"], train["head_lr"],
-                           pos_weight(labels, train["pos_weight_power"]))
+                           pos_weight(labels, train["pos_weight_power"]), cls_only)
 
 
 def fit_and_time(cfg: dict, module: ToxicClassifier, **fit_inputs) -> dict:
@@ -98,12 +101,14 @@ def fit_and_time(cfg: dict, module: ToxicClassifier, **fit_inputs) -> dict:
     trainer.fit(module, **fit_inputs)
     fit_seconds = time.perf_counter() - started
     size = model_size(module.model)
-    return {**summarise_steps(timer, size, cfg["train"]["warmup_steps"], fit_seconds),
+    return {**summarise_steps(timer, size, cfg["train"]["warmup_steps"], fit_seconds,
+                                   module.hparams.cls_only and supports(module.model)),
             "rss_after_load_mb": rss_loaded, "non_embedding_params": size.non_embedding_params}
 
 
-def summarise_steps(timer: StepTimer, size, warmup_steps: int, fit_seconds: float) -> dict:
-    """Throughput and FLOP/s over the steps after `warmup_steps` (one-off kernel set-up)."""
+def summarise_steps(timer: StepTimer, size, warmup_steps: int, fit_seconds: float, cls_only: bool = False) -> dict:
+    """Throughput and FLOP/s over the steps after `warmup_steps` (one-off kernel set-up).
+    `executed_flops_share`: executed / credited FLOPs (below 1 with the [CLS]-only last layer)."""
     all_steps = timer.steps
     timed = all_steps[warmup_steps:] if len(all_steps) > warmup_steps else all_steps
     seconds = sum(s["seconds"] for s in timed)
@@ -111,11 +116,13 @@ def summarise_steps(timer: StepTimer, size, warmup_steps: int, fit_seconds: floa
     real = sum(s["real_tokens"] for s in timed)
     padded = sum(s["samples"] * s["padded_length"] for s in timed)
     flops = sum(batch_flops(size, s["real_tokens"], s["padded_length"], training=True) for s in timed)
+    skipped = sum(cls_only_skipped_flops(size, s["real_tokens"], s["samples"], s["padded_length"], training=True)
+                  for s in timed) if cls_only else 0
     return {
         "steps_run": len(all_steps), "steps_timed": len(timed), "samples": samples, "real_tokens": real,
         "padded_tokens": padded, "real_token_fraction": real / padded, "step_seconds": seconds,
         "samples_per_s": samples / seconds, "real_tokens_per_s": real / seconds, "flops_per_s": flops / seconds,
-        "mean_batch_size": samples / len(timed), "gap_seconds": sum(timer.gaps), "fit_seconds": fit_seconds,
+        "executed_flops_share": 1 - skipped / flops, "mean_batch_size": samples / len(timed), "gap_seconds": sum(timer.gaps), "fit_seconds": fit_seconds,
         "samples_per_s_end_to_end": sum(s["samples"] for s in all_steps) / fit_seconds,
     }
 
@@ -133,7 +140,7 @@ def train_tutorial(cfg: dict) -> dict:
 def train_toxic_tagger(cfg: dict) -> dict:
     texts, labels = load_comments(cfg, "train")
     tokenizer = load_tokenizer(cfg["train_model"], cfg["root"])
-    module = build_module(cfg, labels, cfg["train"]["dropout"])
+    module = build_module(cfg, labels, cfg["train"]["dropout"], cfg["train"]["cls_only_last_layer"])
     frame = pd.DataFrame({TEXT_COLUMN: texts, **{tag: labels[:, j] for j, tag in enumerate(LABELS)}})
     train = cfg["train"]
     # validation is switched off (limit_val_batches=0); the data module still wants a frame

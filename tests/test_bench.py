@@ -15,6 +15,7 @@ from toxic_tagger.flops import (
     ModelSize,
     batch_flops,
     batches_flops,
+    cls_only_skipped_flops,
     flops_per_token,
     matmul_flops_per_second,
     matmul_peak,
@@ -69,6 +70,16 @@ def test_run_flops_count_real_tokens_at_each_batch_padded_length():
     assert batches_flops(size, lengths, batches, training=False) == expected == 663180
     # the tutorial pads every batch to 512: same real tokens, longer attention
     assert batches_flops(size, lengths, batches, training=False, pad_to=16) == 17 * (36812 + 4 * 16 * 64)
+
+
+def test_cls_only_last_layer_skips_all_but_key_and_value_for_non_cls_tokens():
+    size = ModelSize(TINY_N, 32, 2)
+    # 10 real tokens in 2 comments at L = 6: 8 non-[CLS] tokens skip 10 d^2 weights (prediction
+    # 2 FLOPs each, training 6) and one layer's attention (4 L d, training 12 L d).
+    assert cls_only_skipped_flops(size, 10, 2, 6, training=False) == 8 * (2 * 10 * 32 * 32 + 4 * 6 * 32) == 169984
+    assert cls_only_skipped_flops(size, 10, 2, 6, training=True) == 8 * (6 * 10 * 32 * 32 + 12 * 6 * 32)
+    # what is skipped is less than the last layer's share of the credited count
+    assert cls_only_skipped_flops(size, 10, 2, 6, training=False) < batch_flops(size, 10, 6, training=False) / 2
 
 
 def test_matmul_peak_is_positive_and_the_maximum():

@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", default=DEFAULT_MODEL, help=f"exported model directory (default {DEFAULT_MODEL})")
     predict.add_argument("--input", help="CSV with a comment_text column, a .txt file, or - for stdin lines")
     predict.add_argument("--output", help="write CSV here instead of JSON lines on stdout")
-    predict.add_argument("--max-tokens-per-batch", type=int, default=8192)
+    predict.add_argument("--max-tokens-per-batch", type=int, default=2048,
+                         help="padded tokens per batch (default 2048: faster on CPU than larger batches, see bench/README.md)")
     predict.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
     predict.add_argument("--runtime", default="torch", choices=RUNTIMES,
                          help="torch (default); onnxruntime: the same model as a fused ONNX graph; onnxruntime-int8: "

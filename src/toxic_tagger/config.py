@@ -60,6 +60,7 @@ class TrainParams:
     batching: Literal["bucket", "fixed"]  # length-bucketed token-budget batches, or fixed-size shuffled ones
     monitor: str  # metric for checkpointing and early stopping
     patience: int  # epochs without improvement before early stopping
+    cls_only_last_layer: bool  # last layer computes [CLS] only (BERT models): same logits, fewer FLOPs
     baseline_weight: float | None  # TF-IDF baseline's blend weight, all tags; null = per tag, tuned on val; 0 = off
 
 

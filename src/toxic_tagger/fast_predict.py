@@ -5,10 +5,10 @@
 
 `build_session` loads the safetensors model (never a pickle) with eager attention and exports
 it with torch's TorchScript ONNX exporter (dynamic batch and sequence axes). The last layer is
-exported for the [CLS] position only: BERT's pooler and classifier read nothing else, so the
-logits are the same and ~1/8 of the matmuls are skipped. `onnxruntime.transformers` then fuses
-embeddings + LayerNorm, attention, bias + GELU and residual + LayerNorm (the eager attention
-graph is the pattern it recognises; the sdpa one fuses no attention). kind="int8" quantizes
+exported for the [CLS] position only (`cls_only.py`: the logits are the same and about 1/7 of
+the matmuls are skipped). `onnxruntime.transformers` then fuses embeddings + LayerNorm,
+attention, bias + GELU and residual + LayerNorm (the eager attention graph is the pattern it
+recognises; the sdpa one fuses no attention). kind="int8" quantizes
 the weights of every MatMul / fused Attention per output channel (pooler and classifier stay
 fp32; activations are quantized per batch). Each build is checked against torch on a padded
 batch. With `cache_dir` the .onnx file is kept under a name hashing the weights, config, kind
@@ -25,7 +25,6 @@ import os
 import tempfile
 import time
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import numpy as np
 import torch
 
 from toxic_tagger.batching import pad_batch, sorted_batches
+from toxic_tagger.cls_only import cls_only_last_layer
 from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.tokens import encode
 
@@ -166,51 +166,11 @@ def _export(model, path: Path) -> None:
     mask = (ids != 0).long()
     axes = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
             "logits": {0: "batch"}}
-    with warnings.catch_warnings(), torch.inference_mode(), _cls_only_last_layer(model):
+    with warnings.catch_warnings(), torch.inference_mode(), cls_only_last_layer(model):
         warnings.simplefilter("ignore")  # tracer and deprecation notices about the legacy exporter
         torch.onnx.export(model, (ids, mask), str(path), dynamo=False, opset_version=OPSET,
                           input_names=["input_ids", "attention_mask"], output_names=["logits"],
                           dynamic_axes=axes)
-
-
-class _ClsQueryAttention(torch.nn.Module):
-    """A BERT layer's attention computed for the [CLS] position only: its query attends over
-    every token's key and value, as in the full layer. Output (batch, 1, hidden)."""
-
-    def __init__(self, attention: torch.nn.Module) -> None:
-        super().__init__()
-        self.attention = attention  # transformers BertAttention: .self (q/k/v), .output (dense + LayerNorm)
-
-    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None, **kwargs):
-        from transformers.models.bert.modeling_bert import eager_attention_forward
-
-        inner = self.attention.self
-        batch, length = hidden_states.shape[:2]
-        heads = lambda x, n: x.view(batch, n, -1, inner.attention_head_size).transpose(1, 2)  # (b, heads, n, d)
-        cls = hidden_states[:, :1]  # (batch, 1, hidden)
-        query = heads(inner.query(cls), 1)
-        key, value = heads(inner.key(hidden_states), length), heads(inner.value(hidden_states), length)
-        mask = attention_mask[:, :, :1] if attention_mask is not None and attention_mask.dim() == 4 else attention_mask
-        context, _ = eager_attention_forward(inner, query, key, value, mask, scaling=inner.scaling)
-        return self.attention.output(context.reshape(batch, 1, -1), cls), None
-
-
-@contextmanager
-def _cls_only_last_layer(model):
-    """While exporting: the last layer works on [CLS] only. BERT's pooler and classifier read
-    nothing else, so the logits are unchanged and the last layer's attention output, feed-forward
-    and LayerNorms skip every other token (about 1/8 of the model's matmuls)."""
-    layers = getattr(getattr(model, "base_model", None), "encoder", None)
-    layers = getattr(layers, "layer", None)
-    if model.config.model_type != "bert" or not layers or not hasattr(model.base_model, "pooler"):
-        yield
-        return
-    original = layers[-1].attention
-    layers[-1].attention = _ClsQueryAttention(original)
-    try:
-        yield
-    finally:
-        layers[-1].attention = original
 
 
 def _fuse(config, raw: Path, target: Path) -> dict:

@@ -55,6 +55,17 @@ def batch_flops(size: ModelSize, real_tokens: int, padded_length: int, training:
     return int(real_tokens) * flops_per_token(size, padded_length, training)
 
 
+def cls_only_skipped_flops(size: ModelSize, real_tokens: int, samples: int, padded_length: int,
+                           training: bool) -> int:
+    """Of a batch's credited FLOPs, those a [CLS]-only last layer (cls_only.py) never runs: for
+    every real token but each comment's [CLS], the last layer's query, attention-output and
+    feed-forward matmuls (10 d^2 of a BERT layer's 12 d^2 weights; key and value still run) and
+    its attention over `padded_length` positions."""
+    per_param, per_attention = TRAINING if training else PREDICTION
+    d = size.hidden
+    return int(real_tokens - samples) * (per_param * 10 * d * d + per_attention * padded_length * d)
+
+
 def batches_flops(size: ModelSize, lengths: Sequence[int], batches: Iterable[Sequence[int]],
                   training: bool, pad_to: int | None = None) -> int:
     """FLOPs of a whole run given each comment's token count and the batches (index lists).

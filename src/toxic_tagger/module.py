@@ -14,12 +14,13 @@ import torch
 from transformers import get_linear_schedule_with_warmup
 
 from toxic_tagger import LABELS
+from toxic_tagger.cls_only import cls_only_last_layer
 from toxic_tagger.metrics import per_tag_auroc
 
 
 class ToxicClassifier(L.LightningModule):
     def __init__(self, model, lr: float, weight_decay: float, warmup_fraction: float, head_lr: float,
-                 pos_weight: list[float] | None = None) -> None:
+                 pos_weight: list[float] | None = None, cls_only: bool = False) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["model"])
         # from_pretrained returns the model in eval mode; Lightning keeps submodule modes as
@@ -31,7 +32,9 @@ class ToxicClassifier(L.LightningModule):
         self._val_labels: list[torch.Tensor] = []
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+        # cls_only: the last layer computes only the [CLS] output the head reads (cls_only.py).
+        with cls_only_last_layer(self.model, self.hparams.cls_only):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
 
     def model_step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         logits = self(batch["input_ids"], batch["attention_mask"])  # (batch, 6)

@@ -2,7 +2,8 @@
 
 `predict_proba(model, tokenizer, texts, ...)` returns sigmoid probabilities (n, 6) in the
 order of `texts`. Sorting by length means each batch pads only to its own longest comment;
-the original order is restored at the end. `evaluate` and the CLI use this same path.
+the original order is restored at the end. BERT models run their last layer for [CLS] only
+(`cls_only.py`: same logits, fewer matmuls). `evaluate` and the CLI use this same path.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import torch
 from tqdm import tqdm
 
 from toxic_tagger.batching import pad_batch, sorted_batches
+from toxic_tagger.cls_only import cls_only_last_layer
 from toxic_tagger.tokens import encode
 
 
@@ -36,7 +38,7 @@ def predict_encoded(
     out = np.zeros((len(ids), n_labels), dtype=np.float32)
     model.eval()
     batches = sorted_batches(lengths, max_tokens, max_batch_size)
-    with torch.inference_mode():
+    with torch.inference_mode(), cls_only_last_layer(model):
         for batch in tqdm(batches, desc="predict", unit="batch", disable=not progress):
             inputs = pad_batch([ids[i] for i in batch], pad_id)
             logits = model(**inputs).logits  # (batch, n_labels)

@@ -85,7 +85,8 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
     model = load_classifier(params.model.name, root, params.model.hidden_dropout, params.model.attention_dropout)
     module = ToxicClassifier(model, params.train.lr,
                              params.train.weight_decay, params.train.warmup_fraction, params.train.head_lr,
-                             pos_weight(label_matrix(train), params.train.pos_weight_power))
+                             pos_weight(label_matrix(train), params.train.pos_weight_power),
+                             params.train.cls_only_last_layer)
     trainer, checkpoint = build_trainer(params, paths)
     started = time.perf_counter()
     trainer.fit(module, datamodule=data)
