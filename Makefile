@@ -9,7 +9,7 @@ REAL    ?= ../shared/data/jigsaw-train-15k.csv.gz
 # The real-data recipe: params.yaml's defaults suit the small synthetic sample; these
 # overrides suit ~15k real comments within 30 minutes on 2 CPU cores (see README).
 REAL_PARAMS ?= -S fetch.source=$(REAL) \
-	-S balance_split.val_fraction=0.2 -S balance_split.test_fraction=0.2 -S balance_split.clean_rows=4000 \
+	-S balance_split.val_fraction=0.2 -S balance_split.test_fraction=0.2 -S balance_split.clean_rows=null \
 	-S model.max_length=256 -S train.epochs=2 -S train.lr=5e-5
 
 .PHONY: setup repro test test-fast repro-real bench clean-venv

@@ -48,6 +48,16 @@ def test_balance_keeps_all_tagged_and_requested_clean():
     assert info.used == 5 and info.available == (~tagged).sum()
 
 
+def test_null_clean_rows_keeps_every_untagged_row_quietly(caplog):
+    frame = read_split(FIXTURE_CSV)
+    with caplog.at_level(logging.WARNING):
+        balanced, info = balance_train(frame, clean_rows=None, seed=0)
+    assert len(balanced) == len(frame) and info.used == info.available and info.requested is None
+    assert caplog.text == ""
+    splits = make_splits(frame, SplitParams(0.2, 0.2, None), seed=0)
+    assert split_summary(splits)["balance"]["all_clean_rows_used"] == 1
+
+
 def test_too_few_clean_rows_uses_all_and_says_so(caplog):
     frame = read_split(FIXTURE_CSV)
     with caplog.at_level(logging.WARNING):

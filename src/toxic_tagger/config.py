@@ -31,7 +31,7 @@ class FetchParams:
 class SplitParams:
     val_fraction: float
     test_fraction: float
-    clean_rows: int  # untagged rows kept in the balanced train split
+    clean_rows: int | None  # untagged rows kept in the balanced train split; null = all of them
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ SPLITS = ("train", "val", "test")
 
 @dataclass(frozen=True)
 class Balance:
-    requested: int  # balance_split.clean_rows
+    requested: int | None  # balance_split.clean_rows (None: all)
     available: int  # untagged rows in the natural train split
     used: int
 
@@ -100,12 +100,13 @@ def _check_every_tag_everywhere(parts: dict[str, pd.DataFrame]) -> None:
             )
 
 
-def balance_train(train: pd.DataFrame, clean_rows: int, seed: int) -> tuple[pd.DataFrame, Balance]:
-    """Keep every tagged row plus up to `clean_rows` untagged rows sampled with `seed`."""
+def balance_train(train: pd.DataFrame, clean_rows: int | None, seed: int) -> tuple[pd.DataFrame, Balance]:
+    """Keep every tagged row plus up to `clean_rows` untagged rows sampled with `seed` (None:
+    every untagged row, i.e. the natural train split, no warning)."""
     tagged = train.loc[:, list(LABELS)].to_numpy().any(axis=1)
     clean_index = np.flatnonzero(~tagged)
-    used = min(clean_rows, len(clean_index))
-    if used < clean_rows:
+    used = len(clean_index) if clean_rows is None else min(clean_rows, len(clean_index))
+    if clean_rows is not None and used < clean_rows:
         log.warning("balance_split: asked for %d clean rows, only %d exist in train; using all of them",
                     clean_rows, len(clean_index))
     chosen = np.random.default_rng(seed).choice(clean_index, size=used, replace=False)
@@ -124,6 +125,6 @@ def split_summary(splits: Splits) -> dict:
         "clean_rows_requested": splits.balance.requested,
         "clean_rows_available": splits.balance.available,
         "clean_rows_used": splits.balance.used,
-        "all_clean_rows_used": int(splits.balance.used < splits.balance.requested),
+        "all_clean_rows_used": int(splits.balance.used == splits.balance.available),
     }
     return summary
