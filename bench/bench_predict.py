@@ -23,7 +23,7 @@ from bench_child import load_comments, rss_mb
 
 from toxic_tagger.batching import sorted_batches
 from toxic_tagger.fast_predict import build_session, predict_fast
-from toxic_tagger.flops import ModelSize, batches_flops, cls_only_skipped_flops, matmul_peak, model_size
+from toxic_tagger.flops import ModelSize, batches_cls_only_skipped_flops, batches_flops, matmul_peak, model_size
 from toxic_tagger.predict import predict_proba
 from toxic_tagger.quantize import quantize_int8
 from toxic_tagger.runtime import seed_everything
@@ -70,8 +70,7 @@ def _result(path: str, size: ModelSize, tokenizer, texts: list[str], max_length:
     lengths = [len(x) for x in encode(tokenizer, texts, max_length)]
     batches = batches_of(lengths)
     flops = batches_flops(size, lengths, batches, training=False, pad_to=pad_to)
-    skipped = sum(cls_only_skipped_flops(size, sum(lengths[i] for i in b), len(b), pad_to or max(lengths[i] for i in b),
-                                         training=False) for b in batches) if cls_only else 0
+    skipped = batches_cls_only_skipped_flops(size, lengths, batches, False, pad_to) if cls_only else 0
     return {"path": path, "comments": len(probs), "seconds": seconds, "comments_per_s": len(probs) / seconds,
             "real_tokens_per_s": sum(lengths) / seconds, "flops_per_s": flops / seconds,
             "executed_flops_share": 1 - skipped / flops, "probs": probs.tolist()}

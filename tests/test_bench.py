@@ -14,6 +14,7 @@ from conftest import ROOT
 from toxic_tagger.flops import (
     ModelSize,
     batch_flops,
+    batches_cls_only_skipped_flops,
     batches_flops,
     cls_only_skipped_flops,
     flops_per_token,
@@ -78,6 +79,9 @@ def test_cls_only_last_layer_skips_all_but_key_and_value_for_non_cls_tokens():
     # 2 FLOPs each, training 6) and one layer's attention (4 L d, training 12 L d).
     assert cls_only_skipped_flops(size, 10, 2, 6, training=False) == 8 * (2 * 10 * 32 * 32 + 4 * 6 * 32) == 169984
     assert cls_only_skipped_flops(size, 10, 2, 6, training=True) == 8 * (6 * 10 * 32 * 32 + 12 * 6 * 32)
+    # over batches: [[0, 1], [2]] of lengths [3, 10, 4] = (13 tokens, 2 comments, L 10) + (4, 1, L 4)
+    assert batches_cls_only_skipped_flops(size, [3, 10, 4], [[0, 1], [2]], training=False) == (
+        cls_only_skipped_flops(size, 13, 2, 10, training=False) + cls_only_skipped_flops(size, 4, 1, 4, training=False))
     # what is skipped is less than the last layer's share of the credited count
     assert cls_only_skipped_flops(size, 10, 2, 6, training=False) < batch_flops(size, 10, 6, training=False) / 2
 

@@ -15,7 +15,7 @@ Used by bench/bench.py; the formulas are unit-tested on a tiny BertConfig.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -66,15 +66,26 @@ def cls_only_skipped_flops(size: ModelSize, real_tokens: int, samples: int, padd
     return int(real_tokens - samples) * (per_param * 10 * d * d + per_attention * padded_length * d)
 
 
+def _batch_shapes(lengths: Sequence[int], batches: Iterable[Sequence[int]],
+                  pad_to: int | None) -> Iterator[tuple[int, int, int]]:
+    """(real tokens, comments, padded length) of each batch (index lists into `lengths`)."""
+    for batch in batches:
+        real = [int(lengths[i]) for i in batch]
+        yield sum(real), len(real), pad_to or max(real)
+
+
 def batches_flops(size: ModelSize, lengths: Sequence[int], batches: Iterable[Sequence[int]],
                   training: bool, pad_to: int | None = None) -> int:
     """FLOPs of a whole run given each comment's token count and the batches (index lists).
     `pad_to`: every batch padded to this length (the tutorial's fixed 512) instead of its longest."""
-    total = 0
-    for batch in batches:
-        real = [int(lengths[i]) for i in batch]
-        total += batch_flops(size, sum(real), pad_to or max(real), training)
-    return total
+    return sum(batch_flops(size, real, padded, training) for real, _, padded in _batch_shapes(lengths, batches, pad_to))
+
+
+def batches_cls_only_skipped_flops(size: ModelSize, lengths: Sequence[int], batches: Iterable[Sequence[int]],
+                                   training: bool, pad_to: int | None = None) -> int:
+    """`cls_only_skipped_flops` summed over a run's batches (arguments as `batches_flops`)."""
+    return sum(cls_only_skipped_flops(size, real, comments, padded, training)
+               for real, comments, padded in _batch_shapes(lengths, batches, pad_to))
 
 
 def matmul_flops_per_second(n: int, reps: int = 5, dtype: torch.dtype = torch.float32) -> float:
