@@ -70,6 +70,7 @@ def prediction_rows(prediction: dict, peak: float) -> list[Row]:
         *onnxruntime_speed_rows(prediction),
         _efficiency_row("predict efficiency fp32", old["flops_per_s"], fp32["flops_per_s"], peak, 0.80),
         _executed_row("predict efficiency fp32 on executed FLOPs ([CLS]-only last layer)", old, fp32, peak),
+        *onnxruntime_efficiency_rows(prediction, peak),
         _auroc_row("mean AUROC fp32 -> torch int8 (ratio col: difference)", auroc["fp32_mean"], auroc["int8_mean"]),
         *onnxruntime_auroc_rows(prediction),
         Row("predict peak RSS (tutorial vs fp32)", old["peak_rss_mb"], fp32["peak_rss_mb"],
@@ -97,6 +98,17 @@ def onnxruntime_speed_rows(prediction: dict) -> list[Row]:
     old = prediction["tutorial"]["comments_per_s"]
     return [_speed_row(f"predict comments/s {label}", old, prediction[key]["comments_per_s"], target)
             for key, label, target in ONNXRUNTIME_PATHS if key in prediction]
+
+
+def onnxruntime_efficiency_rows(prediction: dict, peak: float) -> list[Row]:
+    """Efficiency of the ONNX Runtime fp32 path (fp32 arithmetic, so the same yardstick as torch
+    fp32; the int8 path is left out: its matmuls are not fp32 FLOPs)."""
+    if "ort_fp32" not in prediction:
+        return []
+    old, ort = prediction["tutorial"], prediction["ort_fp32"]
+    return [_efficiency_row("predict efficiency onnxruntime fp32", old["flops_per_s"], ort["flops_per_s"], peak, 0.80),
+            _executed_row("predict efficiency onnxruntime fp32 on executed FLOPs ([CLS]-only last layer)", old, ort,
+                          peak)]
 
 
 def onnxruntime_auroc_rows(prediction: dict) -> list[Row]:

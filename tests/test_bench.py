@@ -118,6 +118,15 @@ def test_table_reports_ratios_and_targets_without_asserting_them():
     assert "5.00x" in text and "90.0%" in text and "NO" in text
 
 
+def test_onnxruntime_fp32_efficiency_uses_its_own_time_and_executed_share():
+    tutorial = {"flops_per_s": 1.0}
+    prediction = {"tutorial": tutorial, "ort_fp32": {"flops_per_s": 8.5, "executed_flops_share": 0.8}}
+    credited, executed = bench_report.onnxruntime_efficiency_rows(prediction, peak=10.0)
+    assert credited.toxic_tagger == pytest.approx(0.85) and credited.met is True
+    assert executed.toxic_tagger == pytest.approx(0.68) and executed.met is None
+    assert bench_report.onnxruntime_efficiency_rows({"tutorial": tutorial}, peak=10.0) == []
+
+
 def test_smoke_run_on_a_handful_of_comments(tiny_model_dir, tmp_path):
     output = tmp_path / "results.json"
     bench.main([
