@@ -47,6 +47,13 @@ def _executed_row(metric: str, old: dict, new: dict, peak: float) -> Row:
                _ratio(new["flops_per_s"] * new_share, old["flops_per_s"] * old_share), "", None, "%")
 
 
+def _efficiency_rows(metric: str, old: dict, new: dict, peak: float, executed_metric: str | None = None) -> list[Row]:
+    """Credited efficiency (target 80%) and, next to it, efficiency on executed FLOPs."""
+    executed_metric = executed_metric or f"{metric} on executed FLOPs ([CLS]-only last layer)"
+    return [_efficiency_row(metric, old["flops_per_s"], new["flops_per_s"], peak, 0.80),
+            _executed_row(executed_metric, old, new, peak)]
+
+
 def training_rows(training: dict, peak: float) -> list[Row]:
     old, new = training["tutorial"], training["toxic_tagger"]
     return [
@@ -54,9 +61,8 @@ def training_rows(training: dict, peak: float) -> list[Row]:
         _speed_row("train real tokens/s (timed steps)", old["real_tokens_per_s"], new["real_tokens_per_s"]),
         _speed_row("train samples/s (fit, incl. data)", old["samples_per_s_end_to_end"],
                    new["samples_per_s_end_to_end"]),
-        _efficiency_row("train efficiency (real-token FLOP/s / matmul peak)", old["flops_per_s"],
-                        new["flops_per_s"], peak, 0.80),
-        _executed_row("train efficiency on executed FLOPs ([CLS]-only last layer)", old, new, peak),
+        *_efficiency_rows("train efficiency (real-token FLOP/s / matmul peak)", old, new, peak,
+                          "train efficiency on executed FLOPs ([CLS]-only last layer)"),
         Row("train peak RSS", old["peak_rss_mb"], new["peak_rss_mb"], _ratio(new["peak_rss_mb"], old["peak_rss_mb"]),
             "", None, "MiB"),
     ]
@@ -68,8 +74,7 @@ def prediction_rows(prediction: dict, peak: float) -> list[Row]:
         _speed_row("predict comments/s fp32", old["comments_per_s"], fp32["comments_per_s"], 6),
         _speed_row("predict comments/s torch int8", old["comments_per_s"], int8["comments_per_s"], 12),
         *onnxruntime_speed_rows(prediction),
-        _efficiency_row("predict efficiency fp32", old["flops_per_s"], fp32["flops_per_s"], peak, 0.80),
-        _executed_row("predict efficiency fp32 on executed FLOPs ([CLS]-only last layer)", old, fp32, peak),
+        *_efficiency_rows("predict efficiency fp32", old, fp32, peak),
         *onnxruntime_efficiency_rows(prediction, peak),
         _auroc_row("mean AUROC fp32 -> torch int8 (ratio col: difference)", auroc["fp32_mean"], auroc["int8_mean"]),
         *onnxruntime_auroc_rows(prediction),
@@ -105,10 +110,7 @@ def onnxruntime_efficiency_rows(prediction: dict, peak: float) -> list[Row]:
     fp32; the int8 path is left out: its matmuls are not fp32 FLOPs)."""
     if "ort_fp32" not in prediction:
         return []
-    old, ort = prediction["tutorial"], prediction["ort_fp32"]
-    return [_efficiency_row("predict efficiency onnxruntime fp32", old["flops_per_s"], ort["flops_per_s"], peak, 0.80),
-            _executed_row("predict efficiency onnxruntime fp32 on executed FLOPs ([CLS]-only last layer)", old, ort,
-                          peak)]
+    return _efficiency_rows("predict efficiency onnxruntime fp32", prediction["tutorial"], prediction["ort_fp32"], peak)
 
 
 def onnxruntime_auroc_rows(prediction: dict) -> list[Row]:
