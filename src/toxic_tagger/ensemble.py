@@ -1,6 +1,8 @@
 """Blend the fine-tuned transformer with the TF-IDF baseline, one weight per tag.
 
-p[:, t] = (1 - w[t]) * p_transformer[:, t] + w[t] * p_baseline[:, t]. With
+p[:, t] = (1 - w[t]) * p_transformer[:, t] + w[t] * p_baseline[:, t] (`train.blend_space:
+probability`), or the same average of the two log-odds, p = sigmoid((1 - w) * logit(p_transformer)
++ w * logit(p_baseline)) (`logit`: a confident part is not flattened towards 0.5). With
 `train.baseline_weight: null` each tag's weight is chosen on val (best AUROC of that tag over
 a grid), never on test; a number fixes the same weight for every tag. Per tag, because the two
 parts are strong on different tags (on the real comments val gave the rare `threat` wholly to
@@ -11,30 +13,55 @@ transformer with plain transformers, the baseline from JSON + safetensors.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
+from scipy.special import expit, logit
 
 from toxic_tagger import LABELS
+from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.metrics import per_tag_auroc
 
 GRID = np.round(np.linspace(0.0, 1.0, 21), 2)  # weights 0.00, 0.05, ..., 1.00
+SPACES = ("probability", "logit")
+# logit space: probabilities are clipped to [EPS, 1 - EPS] first, so a part that says exactly
+# 0 or 1 (float32 sigmoid saturates) cannot decide a tag alone with an infinite log-odds.
+EPS = 1e-7
+FORMULAS = {
+    "probability": "p[tag] = (1 - baseline_weight[tag]) * p_transformer[tag] + baseline_weight[tag] * p_baseline[tag]",
+    "logit": ("p[tag] = sigmoid((1 - baseline_weight[tag]) * logit(p_transformer[tag]) + baseline_weight[tag] * "
+              f"logit(p_baseline[tag])), each p clipped to [{EPS:g}, 1 - {EPS:g}] first"),
+}
+Space = Literal["probability", "logit"]
 
 
-def blend(transformer: np.ndarray, baseline: np.ndarray | None, weight: float | np.ndarray) -> np.ndarray:
-    """Blended probabilities (n, 6); `weight` is one number or one per tag (6,). The transformer
-    alone when there is no baseline or every weight is 0."""
+def blend(transformer: np.ndarray, baseline: np.ndarray | None, weight: float | np.ndarray,
+          space: Space = "probability") -> np.ndarray:
+    """Blended probabilities (n, 6) float32; `weight` is one number or one per tag (6,), `space`
+    where the two are averaged (see the module docstring). The transformer alone when there is
+    no baseline or every weight is 0."""
     weights = np.asarray(weight, dtype=np.float64)
     if baseline is None or not np.any(weights):
         return transformer
-    return ((1.0 - weights) * transformer + weights * baseline).astype(np.float32)
+    if space == "probability":
+        return ((1.0 - weights) * transformer + weights * baseline).astype(np.float32)
+    if space == "logit":
+        return expit((1.0 - weights) * _logit(transformer) + weights * _logit(baseline)).astype(np.float32)
+    raise ToxicTaggerError(f"blend space must be one of {', '.join(SPACES)}, got {space!r}")
 
 
-def tune_weights(labels: np.ndarray, transformer: np.ndarray, baseline: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+def _logit(probs: np.ndarray) -> np.ndarray:
+    return logit(np.clip(np.asarray(probs, dtype=np.float64), EPS, 1.0 - EPS))
+
+
+def tune_weights(labels: np.ndarray, transformer: np.ndarray, baseline: np.ndarray,
+                 space: Space = "probability") -> tuple[np.ndarray, dict[str, float]]:
     """Per tag, the grid weight with the best val AUROC of that tag (ties go to the smaller
     weight, i.e. towards the transformer; a tag without both classes gets 0).
 
     Returns the weights (6,) and the val mean AUROC at each shared grid weight, for
     metrics/train.json (a curve of how much the blend helps overall)."""
-    per_weight = np.stack([per_tag_auroc(labels, blend(transformer, baseline, w)) for w in GRID])  # (grid, 6)
+    per_weight = np.stack([per_tag_auroc(labels, blend(transformer, baseline, w, space)) for w in GRID])  # (grid, 6)
     weights = np.zeros(labels.shape[1])
     for tag in range(labels.shape[1]):
         column = per_weight[:, tag]

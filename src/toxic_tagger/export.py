@@ -20,12 +20,11 @@ import numpy as np
 
 from toxic_tagger import LABELS
 from toxic_tagger.baseline import BaselineModel, load_baseline
-from toxic_tagger.ensemble import weights_by_tag
+from toxic_tagger.ensemble import FORMULAS, SPACES, Space, weights_by_tag
 from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.io import atomic_dir
 
 META_FILE = "toxic_tagger.json"
-BLEND_FORMULA = "p[tag] = (1 - baseline_weight[tag]) * p_transformer[tag] + baseline_weight[tag] * p_baseline[tag]"
 BASELINE_DIR = "baseline"
 
 
@@ -38,19 +37,22 @@ class Exported:
     meta: dict
     baseline: BaselineModel | None  # blended in with `baseline_weight` per tag, if any
     baseline_weight: np.ndarray  # (6,) weight of the baseline per tag (zeros: transformer only)
+    blend_space: Space = "probability"  # where the two parts are averaged (ensemble.py)
 
 
 def export_model(model, tokenizer, target: Path, thresholds: np.ndarray, max_length: int, extra: dict,
-                 baseline_dir: Path | None = None, baseline_weights: np.ndarray | float = 0.0) -> None:
+                 baseline_dir: Path | None = None, baseline_weights: np.ndarray | float = 0.0,
+                 blend_space: Space = "probability") -> None:
     """Write the exported directory atomically (a failed export leaves the old one intact).
-    `baseline_weights`: the baseline's blend weight, one number or one per tag."""
+    `baseline_weights`: the baseline's blend weight, one number or one per tag; `blend_space`:
+    averaged probabilities or log-odds (ensemble.py)."""
     weights = weights_by_tag(np.asarray(baseline_weights, dtype=np.float64))
     blended = baseline_dir is not None and any(weights.values())
     meta = {"labels": list(LABELS), "thresholds": {label: float(t) for label, t in zip(LABELS, thresholds)},
             "max_length": int(max_length),
             "blend": {"baseline_weight": weights if blended else dict.fromkeys(LABELS, 0.0),
                       "baseline": BASELINE_DIR if blended else None,
-                      "formula": BLEND_FORMULA},
+                      "space": blend_space, "formula": FORMULAS[blend_space]},
             **extra}
     # Plain `pipeline(..., truncation=True)` then truncates exactly where training did.
     tokenizer.model_max_length = int(max_length)
@@ -76,7 +78,16 @@ def load_exported(directory: str | Path) -> Exported:
     thresholds = np.array([meta["thresholds"][label] for label in LABELS], dtype=np.float64)
     weights = blend_weights(meta)
     baseline = load_baseline(directory / BASELINE_DIR) if weights.any() else None
-    return Exported(model.eval(), tokenizer, thresholds, int(meta["max_length"]), meta, baseline, weights)
+    return Exported(model.eval(), tokenizer, thresholds, int(meta["max_length"]), meta, baseline, weights,
+                    blend_space(meta, meta_path))
+
+
+def blend_space(meta: dict, meta_path: Path) -> Space:
+    """toxic_tagger.json's blend space; exports written before it existed averaged probabilities."""
+    space = (meta.get("blend") or {}).get("space", "probability")
+    if space not in SPACES:
+        raise ToxicTaggerError(f"{meta_path}: blend.space must be one of {', '.join(SPACES)}, got {space!r}")
+    return space
 
 
 def blend_weights(meta: dict) -> np.ndarray:

@@ -62,4 +62,5 @@ def blend_exported(exported, texts: Sequence[str], transformer: np.ndarray) -> n
 
     if exported.baseline is None:
         return transformer
-    return blend(transformer, predict_baseline(exported.baseline, list(texts)), exported.baseline_weight)
+    return blend(transformer, predict_baseline(exported.baseline, list(texts)), exported.baseline_weight,
+                 exported.blend_space)

@@ -101,7 +101,7 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
                  {"base_model": params.model.name, "threshold_source": "val", **provenance,
                   "params": {"seed": {"seed": params.seed}, "model": asdict(params.model),
                              "train": asdict(params.train)}},
-                 baseline_dir=baseline_dir, baseline_weights=weights)
+                 baseline_dir=baseline_dir, baseline_weights=weights, blend_space=params.train.blend_space)
     return {
         "threads": threads, "epochs_run": int(trainer.current_epoch), "best_epoch": best_epoch,
         "monitor": params.train.monitor, "best_score": float(checkpoint.best_model_score),
@@ -122,11 +122,12 @@ def choose_blend(params: Params, val: pd.DataFrame, labels: np.ndarray, transfor
     if baseline_dir is None or params.train.baseline_weight == 0:
         return np.zeros(len(LABELS)), transformer, {}
     baseline = predict_baseline(load_baseline(baseline_dir), val[TEXT_COLUMN].tolist())
+    space = params.train.blend_space
     if params.train.baseline_weight is not None:
         weights = np.full(len(LABELS), float(params.train.baseline_weight))
-        return weights, blend(transformer, baseline, weights), {}
-    weights, scores = tune_weights(labels, transformer, baseline)
-    return weights, blend(transformer, baseline, weights), scores
+        return weights, blend(transformer, baseline, weights, space), {}
+    weights, scores = tune_weights(labels, transformer, baseline, space)
+    return weights, blend(transformer, baseline, weights, space), scores
 
 
 def _mean_auroc(labels: np.ndarray, probs: np.ndarray) -> float:
