@@ -119,7 +119,7 @@ def build_config(args: argparse.Namespace, params, comments_path: Path) -> dict:
         "matmul_sizes": args.matmul_sizes, "matmul_reps": args.matmul_reps,
         "train": {"lr": train.lr, "head_lr": train.head_lr, "weight_decay": train.weight_decay,
                   "warmup_fraction": train.warmup_fraction, "pos_weight_power": train.pos_weight_power,
-                  "cls_only_last_layer": train.cls_only_last_layer,
+                  "cls_only_last_layer": train.cls_only_last_layer, "freeze_embeddings": train.freeze_embeddings,
                   "max_tokens_per_batch": train.max_tokens_per_batch, "max_batch_size": train.max_batch_size,
                   "tutorial_batch_size": args.tutorial_batch_size, "steps_limit": args.train_steps_limit,
                   "warmup_steps": args.warmup_steps,

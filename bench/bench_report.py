@@ -62,7 +62,7 @@ def training_rows(training: dict, peak: float) -> list[Row]:
         _speed_row("train samples/s (fit, incl. data)", old["samples_per_s_end_to_end"],
                    new["samples_per_s_end_to_end"]),
         *_efficiency_rows("train efficiency (real-token FLOP/s / matmul peak)", old, new, peak,
-                          "train efficiency on executed FLOPs ([CLS]-only last layer)"),
+                          "train efficiency on executed FLOPs ([CLS]-only last layer, frozen embeddings)"),
         Row("train peak RSS", old["peak_rss_mb"], new["peak_rss_mb"], _ratio(new["peak_rss_mb"], old["peak_rss_mb"]),
             "", None, "MiB"),
     ]
@@ -183,8 +183,9 @@ def notes(args: argparse.Namespace, cfg: dict, data: dict, results: dict) -> lis
          "callback from on_train_batch_start to on_train_batch_end (forward+backward+AdamW step); the first "
          f"{args.warmup_steps} step(s) per side are left out"),
         "efficiency counts FLOPs of real (non-pad) tokens only, over the best fp32 matmul FLOP/s of this run",
-        ("toxic-tagger's paths run the last layer for [CLS] only (cls_only.py): the credited count follows the "
-         "formula for every token; the 'on executed FLOPs' rows count only what ran"),
+        ("toxic-tagger's paths run the last layer for [CLS] only (cls_only.py) and, with train.freeze_embeddings, "
+         "skip the first layer's input gradient: the credited count follows the formula for every token; the "
+         "'on executed FLOPs' rows count only what ran"),
     ]
     if args.train_steps_limit:
         out.append(f"training limited to {args.train_steps_limit} steps per side (quick run, not the full set)")

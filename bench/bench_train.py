@@ -8,7 +8,8 @@ comments become batches:
   (512), fixed batches of 12 in file order;
 - toxic-tagger: `CommentDataModule` (batch tokenization once, unpadded ids) +
   `BucketBatchSampler` (length buckets under `train.max_tokens_per_batch`, dynamic padding),
-  and the last layer for [CLS] only when `train.cls_only_last_layer` is on, as in `train`.
+  the last layer for [CLS] only when `train.cls_only_last_layer` is on, and frozen embeddings
+  when `train.freeze_embeddings` is on, as in `train`.
 `StepTimer` times each step from `on_train_batch_start` to `on_train_batch_end` (forward,
 backward, optimizer step, zero_grad, LR scheduler step, step logging); the gap before a step
 (data loading, where the tutorial tokenizes) is summed separately, and `fit_seconds` covers
@@ -28,7 +29,7 @@ from bench_child import load_comments, rss_mb
 from toxic_tagger import LABELS, TEXT_COLUMN
 from toxic_tagger.cls_only import supports
 from toxic_tagger.datamodule import CommentDataModule
-from toxic_tagger.flops import batch_flops, cls_only_skipped_flops, model_size
+from toxic_tagger.flops import batch_flops, cls_only_skipped_flops, frozen_embeddings_skipped_flops, model_size
 from toxic_tagger.module import ToxicClassifier
 from toxic_tagger.pretrained import load_classifier, load_tokenizer
 from toxic_tagger.runtime import seed_everything
@@ -81,15 +82,17 @@ def bench_trainer(timer: StepTimer, steps_limit: int | None) -> L.Trainer:
     )
 
 
-def build_module(cfg: dict, labels: np.ndarray, dropout: dict | None = None, cls_only: bool = False) -> ToxicClassifier:
+def build_module(cfg: dict, labels: np.ndarray, dropout: dict | None = None, cls_only: bool = False,
+                 freeze_embeddings: bool = False) -> ToxicClassifier:
     """`dropout` (hidden_dropout, attention_dropout) as the train stage sets them; None keeps the
-    checkpoint's own rates, as the tutorial's BertModel did. `cls_only`: the train stage's
-    `train.cls_only_last_layer` (the tutorial runs every layer in full)."""
+    checkpoint's own rates, as the tutorial's BertModel did. `cls_only` / `freeze_embeddings`:
+    the train stage's `train.cls_only_last_layer` / `train.freeze_embeddings` (the tutorial
+    runs every layer in full and trains every weight)."""
     seed_everything(cfg["seed"])
     train = cfg["train"]
     model = load_classifier(cfg["train_model"], cfg["root"], **(dropout or {}))
     return ToxicClassifier(model, train["lr"], train["weight_decay"], train["warmup_fraction"], train["head_lr"],
-                           pos_weight(labels, train["pos_weight_power"]), cls_only)
+                           pos_weight(labels, train["pos_weight_power"]), cls_only, freeze_embeddings)
 
 
 def fit_and_time(cfg: dict, module: ToxicClassifier, **fit_inputs) -> dict:
@@ -102,13 +105,15 @@ def fit_and_time(cfg: dict, module: ToxicClassifier, **fit_inputs) -> dict:
     fit_seconds = time.perf_counter() - started
     size = model_size(module.model)
     return {**summarise_steps(timer, size, cfg["train"]["warmup_steps"], fit_seconds,
-                                   module.hparams.cls_only and supports(module.model)),
+                              module.hparams.cls_only and supports(module.model), module.hparams.freeze_embeddings),
             "rss_after_load_mb": rss_loaded, "non_embedding_params": size.non_embedding_params}
 
 
-def summarise_steps(timer: StepTimer, size, warmup_steps: int, fit_seconds: float, cls_only: bool = False) -> dict:
+def summarise_steps(timer: StepTimer, size, warmup_steps: int, fit_seconds: float, cls_only: bool = False,
+                    frozen_embeddings: bool = False) -> dict:
     """Throughput and FLOP/s over the steps after `warmup_steps` (one-off kernel set-up).
-    `executed_flops_share`: executed / credited FLOPs (below 1 with the [CLS]-only last layer)."""
+    `executed_flops_share`: executed / credited FLOPs (below 1 with the [CLS]-only last layer
+    or frozen embeddings)."""
     all_steps = timer.steps
     timed = all_steps[warmup_steps:] if len(all_steps) > warmup_steps else all_steps
     seconds = sum(s["seconds"] for s in timed)
@@ -118,6 +123,7 @@ def summarise_steps(timer: StepTimer, size, warmup_steps: int, fit_seconds: floa
     flops = sum(batch_flops(size, s["real_tokens"], s["padded_length"], training=True) for s in timed)
     skipped = sum(cls_only_skipped_flops(size, s["real_tokens"], s["samples"], s["padded_length"], training=True)
                   for s in timed) if cls_only else 0
+    skipped += frozen_embeddings_skipped_flops(size, real) if frozen_embeddings else 0
     return {
         "steps_run": len(all_steps), "steps_timed": len(timed), "samples": samples, "real_tokens": real,
         "padded_tokens": padded, "real_token_fraction": real / padded, "step_seconds": seconds,
@@ -140,7 +146,8 @@ def train_tutorial(cfg: dict) -> dict:
 def train_toxic_tagger(cfg: dict) -> dict:
     texts, labels = load_comments(cfg, "train")
     tokenizer = load_tokenizer(cfg["train_model"], cfg["root"])
-    module = build_module(cfg, labels, cfg["train"]["dropout"], cfg["train"]["cls_only_last_layer"])
+    module = build_module(cfg, labels, cfg["train"]["dropout"], cfg["train"]["cls_only_last_layer"],
+                          cfg["train"]["freeze_embeddings"])
     frame = pd.DataFrame({TEXT_COLUMN: texts, **{tag: labels[:, j] for j, tag in enumerate(LABELS)}})
     train = cfg["train"]
     # validation is switched off (limit_val_batches=0); the data module still wants a frame

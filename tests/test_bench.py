@@ -17,6 +17,7 @@ from toxic_tagger.flops import (
     batches_cls_only_skipped_flops,
     batches_flops,
     cls_only_skipped_flops,
+    frozen_embeddings_skipped_flops,
     flops_per_token,
     matmul_flops_per_second,
     matmul_peak,
@@ -84,6 +85,14 @@ def test_cls_only_last_layer_skips_all_but_key_and_value_for_non_cls_tokens():
         cls_only_skipped_flops(size, 13, 2, 10, training=False) + cls_only_skipped_flops(size, 4, 1, 4, training=False))
     # what is skipped is less than the last layer's share of the credited count
     assert cls_only_skipped_flops(size, 10, 2, 6, training=False) < batch_flops(size, 10, 6, training=False) / 2
+
+
+def test_frozen_embeddings_skip_the_first_layers_input_gradient_only():
+    size = ModelSize(TINY_N, 32, 2)
+    # 10 real tokens: the query, key and value input gradients, 2 d^2 FLOPs each per token
+    assert frozen_embeddings_skipped_flops(size, 10) == 10 * 3 * 2 * 32 * 32 == 61440
+    # a small part of the credited training count (6 N + attention per token)
+    assert frozen_embeddings_skipped_flops(size, 10) < batch_flops(size, 10, 6, training=True) / 10
 
 
 def test_matmul_peak_is_positive_and_the_maximum():

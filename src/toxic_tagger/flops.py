@@ -66,6 +66,14 @@ def cls_only_skipped_flops(size: ModelSize, real_tokens: int, samples: int, padd
     return int(real_tokens - samples) * (per_param * 10 * d * d + per_attention * padded_length * d)
 
 
+def frozen_embeddings_skipped_flops(size: ModelSize, real_tokens: int) -> int:
+    """Of a training batch's credited FLOPs, those frozen embeddings (`train.freeze_embeddings`)
+    never run: nothing upstream of the first layer needs a gradient, so the input gradients of
+    its query, key and value projections (3 x 2 d^2 per token) are skipped. (The embedding
+    table's own gradient and AdamW update go too, but a lookup is not credited.)"""
+    return int(real_tokens) * 3 * 2 * size.hidden * size.hidden
+
+
 def _batch_shapes(lengths: Sequence[int], batches: Iterable[Sequence[int]],
                   pad_to: int | None) -> Iterator[tuple[int, int, int]]:
     """(real tokens, comments, padded length) of each batch (index lists into `lengths`)."""
