@@ -44,8 +44,8 @@ from toxic_tagger.paths import resolve_user_path
 
 DEFAULT_DATA = "../shared/data/jigsaw-train-15k.csv.gz"
 DEFAULT_MODEL = "models/toxic-tagger"
-PARTS = ("matmul", "tokenize", "train_tutorial", "train_toxic_tagger", "predict_tutorial", "predict_fp32",
-         "predict_int8", "predict_ort_fp32", "predict_ort_int8")
+PARTS = ("matmul", "tokenize", "train_tutorial", "train_toxic_tagger", "train_toxic_tagger_freeze_flipped",
+         "predict_tutorial", "predict_fp32", "predict_int8", "predict_ort_fp32", "predict_ort_int8")
 # Prediction paths compared with torch fp32 on AUROC and outputs (key in results["prediction"]).
 FAST_PATHS = ("int8", "ort_fp32", "ort_int8")
 
@@ -177,7 +177,8 @@ def measure(cfg: dict, comments: dict, in_process: bool) -> dict:
         "matmul": {"peak_flops_per_s": max(start["peak"], end["peak"]), "start": start, "end": end,
                    "threads": done["matmul"]["threads"]},
         "tokenization": done["tokenize"],
-        "training": {"tutorial": done["train_tutorial"], "toxic_tagger": done["train_toxic_tagger"]},
+        "training": {"tutorial": done["train_tutorial"], "toxic_tagger": done["train_toxic_tagger"],
+                     "toxic_tagger_freeze_flipped": done["train_toxic_tagger_freeze_flipped"]},
         "prediction": prediction,
     }
 

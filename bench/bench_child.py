@@ -50,6 +50,7 @@ def parts() -> dict:
         "tokenize": bench_predict.tokenize,
         "train_tutorial": bench_train.train_tutorial,
         "train_toxic_tagger": bench_train.train_toxic_tagger,
+        "train_toxic_tagger_freeze_flipped": bench_train.train_toxic_tagger_freeze_flipped,
         "predict_tutorial": bench_predict.predict_tutorial,
         "predict_fp32": bench_predict.predict_fp32,
         "predict_int8": bench_predict.predict_int8,

@@ -65,7 +65,20 @@ def training_rows(training: dict, peak: float) -> list[Row]:
                           "train efficiency on executed FLOPs ([CLS]-only last layer, frozen embeddings)"),
         Row("train peak RSS", old["peak_rss_mb"], new["peak_rss_mb"], _ratio(new["peak_rss_mb"], old["peak_rss_mb"]),
             "", None, "MiB"),
+        *freeze_rows(training),
     ]
+
+
+def freeze_rows(training: dict) -> list[Row]:
+    """toxic-tagger's own path with `train.freeze_embeddings` off (left column) and on (right):
+    steps/s and real tokens/s of the same batches. Empty when the bench did not run both."""
+    other = training.get("toxic_tagger_freeze_flipped")
+    if not other:
+        return []
+    main = training["toxic_tagger"]
+    off, on = (other, main) if main.get("freeze_embeddings") else (main, other)
+    return [_speed_row("train samples/s, toxic-tagger: freeze_embeddings off | on", off["samples_per_s"],
+                       on["samples_per_s"])]
 
 
 def prediction_rows(prediction: dict, peak: float) -> list[Row]:

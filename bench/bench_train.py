@@ -154,4 +154,11 @@ def train_toxic_tagger(cfg: dict) -> dict:
     data = CommentDataModule(frame, frame.iloc[:1], tokenizer, cfg["max_length"], train["max_tokens_per_batch"],
                              train["max_batch_size"], cfg["seed"])
     return {"path": "toxic-tagger", "max_tokens_per_batch": train["max_tokens_per_batch"],
-            **fit_and_time(cfg, module, datamodule=data)}
+            "freeze_embeddings": train["freeze_embeddings"], **fit_and_time(cfg, module, datamodule=data)}
+
+
+def train_toxic_tagger_freeze_flipped(cfg: dict) -> dict:
+    """`train_toxic_tagger` with `train.freeze_embeddings` the other way round: the side-by-side
+    evidence for that param (same comments, batches and steps)."""
+    train = cfg["train"]
+    return train_toxic_tagger({**cfg, "train": {**train, "freeze_embeddings": not train["freeze_embeddings"]}})

@@ -127,6 +127,14 @@ def test_table_reports_ratios_and_targets_without_asserting_them():
     assert "5.00x" in text and "90.0%" in text and "NO" in text
 
 
+def test_freeze_row_puts_off_left_and_on_right():
+    on, off = {"freeze_embeddings": True, "samples_per_s": 12.0}, {"freeze_embeddings": False, "samples_per_s": 10.0}
+    for main, other in ((on, off), (off, on)):
+        (row,) = bench_report.freeze_rows({"toxic_tagger": main, "toxic_tagger_freeze_flipped": other})
+        assert (row.tutorial, row.toxic_tagger, row.ratio) == (10.0, 12.0, pytest.approx(1.2))
+    assert bench_report.freeze_rows({"toxic_tagger": on}) == []
+
+
 def test_onnxruntime_fp32_efficiency_uses_its_own_time_and_executed_share():
     tutorial = {"flops_per_s": 1.0}
     prediction = {"tutorial": tutorial, "ort_fp32": {"flops_per_s": 8.5, "executed_flops_share": 0.8}}
@@ -150,6 +158,10 @@ def test_smoke_run_on_a_handful_of_comments(tiny_model_dir, tmp_path):
     training = results["training"]
     assert training["tutorial"]["steps_run"] == 2 and training["tutorial"]["padded_tokens"] == 4 * 64
     assert 0 < training["toxic_tagger"]["real_tokens"] <= training["toxic_tagger"]["padded_tokens"]
+    # the freeze_embeddings side-by-side runs the same batches with the param flipped
+    flipped = training["toxic_tagger_freeze_flipped"]
+    assert flipped["freeze_embeddings"] != training["toxic_tagger"]["freeze_embeddings"]
+    assert flipped["real_tokens"] == training["toxic_tagger"]["real_tokens"]
     auroc = results["prediction"]["auroc"]
     # padding to max_length and length-sorted dynamic padding give the same outputs
     assert auroc["max_abs_prob_diff_tutorial_vs_fp32"] < 1e-5
