@@ -71,7 +71,7 @@ def training_rows(training: dict, peak: float) -> list[Row]:
 
 def freeze_rows(training: dict) -> list[Row]:
     """toxic-tagger's own path with `train.freeze_embeddings` off (left column) and on (right):
-    steps/s and real tokens/s of the same batches. Empty when the bench did not run both."""
+    samples/s over the same batches. Empty when the bench did not run both."""
     other = training.get("toxic_tagger_freeze_flipped")
     if not other:
         return []

@@ -53,9 +53,9 @@ def test_plain_transformers_pipeline_gives_the_same_probabilities(tiny_export):
         np.testing.assert_allclose([by_label[label] for label in LABELS], row, atol=1e-5)
 
 
-def _one_step(model_dir, freeze_embeddings: bool) -> tuple[dict, dict]:
-    """Weights of the tiny BERT before one manual AdamW step of ToxicClassifier, and after it:
-    {"after": weights, "grouped": ids of the optimizer's parameters, "params": name -> parameter}."""
+def _one_step(model_dir, freeze_embeddings: bool) -> tuple[set[str], set[str], set[str]]:
+    """One manual AdamW step of ToxicClassifier on the tiny BERT: names of (the weights it
+    changed, the weights the optimizer holds, the embedding block's weights)."""
     import torch
 
     from toxic_tagger.module import ToxicClassifier
@@ -64,32 +64,26 @@ def _one_step(model_dir, freeze_embeddings: bool) -> tuple[dict, dict]:
     torch.manual_seed(0)
     module = ToxicClassifier(load_classifier(str(model_dir)), 1e-2, 0.0, 0.0, 1e-2,
                              freeze_embeddings=freeze_embeddings)
-    before = {name: p.detach().clone() for name, p in module.model.named_parameters()}
-    optimizer = torch.optim.AdamW(module.parameter_groups(), lr=1e-2)
+    params = dict(module.model.named_parameters())
+    before = {name: p.detach().clone() for name, p in params.items()}
+    groups = module.parameter_groups()
+    optimizer = torch.optim.AdamW(groups, lr=1e-2)
     ids = torch.randint(1000, 2000, (4, 12))
     loss, _ = module.model_step({"input_ids": ids, "attention_mask": torch.ones_like(ids),
                                  "labels": torch.ones(4, 6)})
     loss.backward()
     optimizer.step()
-    grouped = {id(p) for group in module.parameter_groups() for p in group["params"]}
-    after = {name: p.detach() for name, p in module.model.named_parameters()}
-    return before, {"after": after, "grouped": grouped, "params": dict(module.model.named_parameters())}
+    grouped = {id(p) for group in groups for p in group["params"]}
+    changed = {name for name, p in params.items() if not torch.equal(p.detach(), before[name])}
+    embeddings = {name for name in params if name.startswith("bert.embeddings.")}
+    return changed, {name for name, p in params.items() if id(p) in grouped}, embeddings
 
 
 def test_freeze_embeddings_trains_everything_but_the_embedding_block(tiny_model_dir):
-    before, state = _one_step(tiny_model_dir, freeze_embeddings=True)
-    changed = {name for name, p in state["after"].items() if not torch_equal(p, before[name])}
-    embeddings = {name for name in before if name.startswith("bert.embeddings.")}
+    changed, optimized, embeddings = _one_step(tiny_model_dir, freeze_embeddings=True)
     assert embeddings and not changed & embeddings  # tables and their LayerNorm untouched
     assert "classifier.weight" in changed and "bert.encoder.layer.0.attention.self.query.weight" in changed
     # Frozen weights are left out of the optimizer (no AdamW state for them).
-    assert not any(id(state["params"][name]) in state["grouped"] for name in embeddings)
-    before, state = _one_step(tiny_model_dir, freeze_embeddings=False)
-    assert "bert.embeddings.word_embeddings.weight" in {
-        name for name, p in state["after"].items() if not torch_equal(p, before[name])}
-
-
-def torch_equal(a, b) -> bool:
-    import torch
-
-    return bool(torch.equal(a, b))
+    assert not optimized & embeddings
+    changed, _, _ = _one_step(tiny_model_dir, freeze_embeddings=False)
+    assert "bert.embeddings.word_embeddings.weight" in changed

@@ -13,7 +13,7 @@ transformer with plain transformers, the baseline from JSON + safetensors.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 from scipy.special import expit, logit
@@ -23,7 +23,6 @@ from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.metrics import per_tag_auroc
 
 GRID = np.round(np.linspace(0.0, 1.0, 21), 2)  # weights 0.00, 0.05, ..., 1.00
-SPACES = ("probability", "logit")
 # logit space: probabilities are clipped to [EPS, 1 - EPS] first, so a part that says exactly
 # 0 or 1 (float32 sigmoid saturates) cannot decide a tag alone with an infinite log-odds.
 EPS = 1e-7
@@ -33,6 +32,7 @@ FORMULAS = {
               f"logit(p_baseline[tag])), each p clipped to [{EPS:g}, 1 - {EPS:g}] first"),
 }
 Space = Literal["probability", "logit"]
+SPACES: tuple[str, ...] = get_args(Space)
 
 
 def blend(transformer: np.ndarray, baseline: np.ndarray | None, weight: float | np.ndarray,
