@@ -34,7 +34,7 @@ from bench_machine import (
     load_average,
     other_processes_cores,
 )
-from bench_report import finite, notes, report_text, summary_rows
+from bench_report import FLIPPED, finite, notes, report_text, summary_rows
 
 from toxic_tagger import LABELS, TEXT_COLUMN
 from toxic_tagger.config import load_params
@@ -44,7 +44,8 @@ from toxic_tagger.paths import resolve_user_path
 
 DEFAULT_DATA = "../shared/data/jigsaw-train-15k.csv.gz"
 DEFAULT_MODEL = "models/toxic-tagger"
-PARTS = ("matmul", "tokenize", "train_tutorial", "train_toxic_tagger", "train_toxic_tagger_freeze_flipped",
+PARTS = ("matmul", "tokenize", "train_tutorial", "train_toxic_tagger",
+         *(f"train_toxic_tagger_{param}_flipped" for param in FLIPPED),
          "predict_tutorial", "predict_fp32", "predict_int8", "predict_ort_fp32", "predict_ort_int8")
 # Prediction paths compared with torch fp32 on AUROC and outputs (key in results["prediction"]).
 FAST_PATHS = ("int8", "ort_fp32", "ort_int8")
@@ -120,6 +121,7 @@ def build_config(args: argparse.Namespace, params, comments_path: Path) -> dict:
         "train": {"lr": train.lr, "head_lr": train.head_lr, "weight_decay": train.weight_decay,
                   "warmup_fraction": train.warmup_fraction, "pos_weight_power": train.pos_weight_power,
                   "cls_only_last_layer": train.cls_only_last_layer, "freeze_embeddings": train.freeze_embeddings,
+                  "fast_dropout": train.fast_dropout,
                   "max_tokens_per_batch": train.max_tokens_per_batch, "max_batch_size": train.max_batch_size,
                   "tutorial_batch_size": args.tutorial_batch_size, "steps_limit": args.train_steps_limit,
                   "warmup_steps": args.warmup_steps,
@@ -178,7 +180,8 @@ def measure(cfg: dict, comments: dict, in_process: bool) -> dict:
                    "threads": done["matmul"]["threads"]},
         "tokenization": done["tokenize"],
         "training": {"tutorial": done["train_tutorial"], "toxic_tagger": done["train_toxic_tagger"],
-                     "toxic_tagger_freeze_flipped": done["train_toxic_tagger_freeze_flipped"]},
+                     **{f"toxic_tagger_{param}_flipped": done[f"train_toxic_tagger_{param}_flipped"]
+                        for param in FLIPPED}},
         "prediction": prediction,
     }
 

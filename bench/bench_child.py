@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import resource
 import sys
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -44,13 +45,15 @@ def parts() -> dict:
     """Part name -> function(cfg) -> dict (imported late: they import torch and this module)."""
     import bench_predict
     import bench_train
+    from bench_report import FLIPPED
 
     return {
         "matmul": bench_predict.matmul,
         "tokenize": bench_predict.tokenize,
         "train_tutorial": bench_train.train_tutorial,
         "train_toxic_tagger": bench_train.train_toxic_tagger,
-        "train_toxic_tagger_freeze_flipped": bench_train.train_toxic_tagger_freeze_flipped,
+        **{f"train_toxic_tagger_{param}_flipped": partial(bench_train.train_toxic_tagger_flipped, param=param)
+           for param in FLIPPED},
         "predict_tutorial": bench_predict.predict_tutorial,
         "predict_fp32": bench_predict.predict_fp32,
         "predict_int8": bench_predict.predict_int8,

@@ -65,19 +65,24 @@ def training_rows(training: dict, peak: float) -> list[Row]:
                           "train efficiency on executed FLOPs ([CLS]-only last layer, frozen embeddings)"),
         Row("train peak RSS", old["peak_rss_mb"], new["peak_rss_mb"], _ratio(new["peak_rss_mb"], old["peak_rss_mb"]),
             "", None, "MiB"),
-        *freeze_rows(training),
+        *(row for param in FLIPPED for row in flip_rows(training, param)),
     ]
 
 
-def freeze_rows(training: dict) -> list[Row]:
-    """toxic-tagger's own path with `train.freeze_embeddings` off (left column) and on (right):
+# Boolean speed params of the train stage that the bench also runs the other way round (each a
+# part of its own, train_toxic_tagger_<param>_flipped) for a side-by-side row.
+FLIPPED = ("freeze_embeddings", "fast_dropout")
+
+
+def flip_rows(training: dict, param: str) -> list[Row]:
+    """toxic-tagger's own path with boolean `train.<param>` off (left column) and on (right):
     samples/s over the same batches. Empty when the bench did not run both."""
-    other = training.get("toxic_tagger_freeze_flipped")
+    other = training.get(f"toxic_tagger_{param}_flipped")
     if not other:
         return []
     main = training["toxic_tagger"]
-    off, on = (other, main) if main.get("freeze_embeddings") else (main, other)
-    return [_speed_row("train samples/s, toxic-tagger: freeze_embeddings off | on", off["samples_per_s"],
+    off, on = (other, main) if main.get(param) else (main, other)
+    return [_speed_row(f"train samples/s, toxic-tagger: {param} off | on", off["samples_per_s"],
                        on["samples_per_s"])]
 
 

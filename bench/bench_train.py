@@ -8,8 +8,9 @@ comments become batches:
   (512), fixed batches of 12 in file order;
 - toxic-tagger: `CommentDataModule` (batch tokenization once, unpadded ids) +
   `BucketBatchSampler` (length buckets under `train.max_tokens_per_batch`, dynamic padding),
-  the last layer for [CLS] only when `train.cls_only_last_layer` is on, and frozen embeddings
-  when `train.freeze_embeddings` is on, as in `train`.
+  the last layer for [CLS] only when `train.cls_only_last_layer` is on, frozen embeddings
+  when `train.freeze_embeddings` is on and cheap dropout masks when `train.fast_dropout` is
+  on, as in `train`.
 `StepTimer` times each step from `on_train_batch_start` to `on_train_batch_end` (forward,
 backward, optimizer step, zero_grad, LR scheduler step, step logging); the gap before a step
 (data loading, where the tutorial tokenizes) is summed separately, and `fit_seconds` covers
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 from bench_child import load_comments, rss_mb
+from bench_report import FLIPPED
 
 from toxic_tagger import LABELS, TEXT_COLUMN
 from toxic_tagger.cls_only import supports
@@ -83,16 +85,17 @@ def bench_trainer(timer: StepTimer, steps_limit: int | None) -> L.Trainer:
 
 
 def build_module(cfg: dict, labels: np.ndarray, dropout: dict | None = None, cls_only: bool = False,
-                 freeze_embeddings: bool = False) -> ToxicClassifier:
+                 freeze_embeddings: bool = False, fast_dropout: bool = False) -> ToxicClassifier:
     """`dropout` (hidden_dropout, attention_dropout) as the train stage sets them; None keeps the
-    checkpoint's own rates, as the tutorial's BertModel did. `cls_only` / `freeze_embeddings`:
-    the train stage's `train.cls_only_last_layer` / `train.freeze_embeddings` (the tutorial
-    runs every layer in full and trains every weight)."""
+    checkpoint's own rates, as the tutorial's BertModel did. `cls_only` / `freeze_embeddings` /
+    `fast_dropout`: the train stage's `train.cls_only_last_layer` / `train.freeze_embeddings` /
+    `train.fast_dropout` (the tutorial runs every layer in full, trains every weight and uses
+    torch's dropout)."""
     seed_everything(cfg["seed"])
     train = cfg["train"]
     model = load_classifier(cfg["train_model"], cfg["root"], **(dropout or {}))
     return ToxicClassifier(model, train["lr"], train["weight_decay"], train["warmup_fraction"], train["head_lr"],
-                           pos_weight(labels, train["pos_weight_power"]), cls_only, freeze_embeddings)
+                           pos_weight(labels, train["pos_weight_power"]), cls_only, freeze_embeddings, fast_dropout)
 
 
 def fit_and_time(cfg: dict, module: ToxicClassifier, **fit_inputs) -> dict:
@@ -146,19 +149,19 @@ def train_tutorial(cfg: dict) -> dict:
 def train_toxic_tagger(cfg: dict) -> dict:
     texts, labels = load_comments(cfg, "train")
     tokenizer = load_tokenizer(cfg["train_model"], cfg["root"])
-    module = build_module(cfg, labels, cfg["train"]["dropout"], cfg["train"]["cls_only_last_layer"],
-                          cfg["train"]["freeze_embeddings"])
-    frame = pd.DataFrame({TEXT_COLUMN: texts, **{tag: labels[:, j] for j, tag in enumerate(LABELS)}})
     train = cfg["train"]
+    module = build_module(cfg, labels, train["dropout"], train["cls_only_last_layer"], train["freeze_embeddings"],
+                          train["fast_dropout"])
+    frame = pd.DataFrame({TEXT_COLUMN: texts, **{tag: labels[:, j] for j, tag in enumerate(LABELS)}})
     # validation is switched off (limit_val_batches=0); the data module still wants a frame
     data = CommentDataModule(frame, frame.iloc[:1], tokenizer, cfg["max_length"], train["max_tokens_per_batch"],
                              train["max_batch_size"], cfg["seed"])
     return {"path": "toxic-tagger", "max_tokens_per_batch": train["max_tokens_per_batch"],
-            "freeze_embeddings": train["freeze_embeddings"], **fit_and_time(cfg, module, datamodule=data)}
+            **{param: train[param] for param in FLIPPED}, **fit_and_time(cfg, module, datamodule=data)}
 
 
-def train_toxic_tagger_freeze_flipped(cfg: dict) -> dict:
-    """`train_toxic_tagger` with `train.freeze_embeddings` the other way round: the side-by-side
+def train_toxic_tagger_flipped(cfg: dict, param: str) -> dict:
+    """`train_toxic_tagger` with boolean `train.<param>` the other way round: the side-by-side
     evidence for that param (same comments, batches and steps)."""
     train = cfg["train"]
-    return train_toxic_tagger({**cfg, "train": {**train, "freeze_embeddings": not train["freeze_embeddings"]}})
+    return train_toxic_tagger({**cfg, "train": {**train, param: not train[param]}})

@@ -127,12 +127,14 @@ def test_table_reports_ratios_and_targets_without_asserting_them():
     assert "5.00x" in text and "90.0%" in text and "NO" in text
 
 
-def test_freeze_row_puts_off_left_and_on_right():
-    on, off = {"freeze_embeddings": True, "samples_per_s": 12.0}, {"freeze_embeddings": False, "samples_per_s": 10.0}
+@pytest.mark.parametrize("param", ["freeze_embeddings", "fast_dropout"])
+def test_flip_row_puts_off_left_and_on_right(param):
+    on, off = {param: True, "samples_per_s": 12.0}, {param: False, "samples_per_s": 10.0}
     for main, other in ((on, off), (off, on)):
-        (row,) = bench_report.freeze_rows({"toxic_tagger": main, "toxic_tagger_freeze_flipped": other})
+        (row,) = bench_report.flip_rows({"toxic_tagger": main, f"toxic_tagger_{param}_flipped": other}, param)
         assert (row.tutorial, row.toxic_tagger, row.ratio) == (10.0, 12.0, pytest.approx(1.2))
-    assert bench_report.freeze_rows({"toxic_tagger": on}) == []
+        assert param in row.metric
+    assert bench_report.flip_rows({"toxic_tagger": on}, param) == []
 
 
 def test_onnxruntime_fp32_efficiency_uses_its_own_time_and_executed_share():
@@ -158,10 +160,12 @@ def test_smoke_run_on_a_handful_of_comments(tiny_model_dir, tmp_path):
     training = results["training"]
     assert training["tutorial"]["steps_run"] == 2 and training["tutorial"]["padded_tokens"] == 4 * 64
     assert 0 < training["toxic_tagger"]["real_tokens"] <= training["toxic_tagger"]["padded_tokens"]
-    # the freeze_embeddings side-by-side runs the same batches with the param flipped
-    flipped = training["toxic_tagger_freeze_flipped"]
-    assert flipped["freeze_embeddings"] != training["toxic_tagger"]["freeze_embeddings"]
-    assert flipped["real_tokens"] == training["toxic_tagger"]["real_tokens"]
+    # each speed param's side-by-side runs the same batches with that param (only) flipped
+    for param, other in (("freeze_embeddings", "fast_dropout"), ("fast_dropout", "freeze_embeddings")):
+        flipped = training[f"toxic_tagger_{param}_flipped"]
+        assert flipped[param] != training["toxic_tagger"][param]
+        assert flipped[other] == training["toxic_tagger"][other]
+        assert flipped["real_tokens"] == training["toxic_tagger"]["real_tokens"]
     auroc = results["prediction"]["auroc"]
     # padding to max_length and length-sorted dynamic padding give the same outputs
     assert auroc["max_abs_prob_diff_tutorial_vs_fp32"] < 1e-5

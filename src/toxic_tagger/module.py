@@ -15,6 +15,7 @@ from transformers import get_linear_schedule_with_warmup
 
 from toxic_tagger import LABELS
 from toxic_tagger.cls_only import cls_only_last_layer
+from toxic_tagger.dropout import replace_dropout
 from toxic_tagger.metrics import per_tag_auroc
 
 
@@ -36,7 +37,7 @@ def freeze(module: torch.nn.Module) -> None:
 class ToxicClassifier(L.LightningModule):
     def __init__(self, model, lr: float, weight_decay: float, warmup_fraction: float, head_lr: float,
                  pos_weight: list[float] | None = None, cls_only: bool = False,
-                 freeze_embeddings: bool = False) -> None:
+                 freeze_embeddings: bool = False, fast_dropout: bool = False) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["model"])
         # from_pretrained returns the model in eval mode; Lightning keeps submodule modes as
@@ -44,6 +45,8 @@ class ToxicClassifier(L.LightningModule):
         self.model = model.train()
         if freeze_embeddings:
             freeze(embedding_module(model))
+        if fast_dropout:  # same dropout distribution, cheaper masks on CPU (dropout.py)
+            replace_dropout(model)
         weight = torch.tensor(pos_weight, dtype=torch.float32) if pos_weight else None
         self.loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=weight)
         self._val_probs: list[torch.Tensor] = []
