@@ -13,7 +13,7 @@ REAL_PARAMS ?= -S fetch.source=$(REAL) \
 	-S model.max_length=256 -S model.hidden_dropout=0.2 \
 	-S train.epochs=2 -S train.lr=3e-5 -S train.pos_weight_power=1.0 -S baseline.C=4 -S train.blend_space=logit
 
-.PHONY: setup repro test test-fast repro-real bench clean-venv
+.PHONY: setup repro test test-fast repro-real bench bench-params clean-venv
 
 setup: $(STAMP)
 
@@ -40,6 +40,10 @@ test-fast: $(STAMP)
 # options: make bench BENCH_ARGS="--train-steps-limit 5 --tutorial-predict-comments 256"
 bench: $(STAMP)
 	$(RUN) python bench/bench.py --data $(REAL) $(BENCH_ARGS)
+
+# Interleaved A/B of the train stage's boolean speed params (~6 min); options: BENCH_PARAMS_ARGS="--steps 20"
+bench-params: $(STAMP)
+	$(RUN) python bench/bench_params.py --data $(REAL) $(BENCH_PARAMS_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

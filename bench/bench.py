@@ -51,25 +51,31 @@ PARTS = ("matmul", "tokenize", "train_tutorial", "train_toxic_tagger",
 FAST_PATHS = ("int8", "ort_fp32", "ort_int8")
 
 
+def add_shared_options(parser: argparse.ArgumentParser) -> None:
+    """Options bench.py and bench_params.py share (same defaults, so both pick the same comments)."""
+    add = parser.add_argument
+    add("--params", type=Path, default=ROOT / "params.yaml", help="seed, threads, model.*, train.* and evaluate.*")
+    add("--data", default=DEFAULT_DATA, help="Jigsaw CSV(.gz); the synthetic sample if the file is absent")
+    add("--train-comments", type=int, default=1024, help="fixed, seeded training set, the same for every side")
+    add("--max-length", type=int, default=512, help="truncation length, every side")
+    add("--train-model", default=None, help="model trained from (default: params.yaml model.name)")
+    add("--threads", type=int, default=None, help="torch threads (default: params.yaml threads; 0 = all cores)")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_shared_options(parser)
     add = parser.add_argument
-    add("--params", type=Path, default=ROOT / "params.yaml", help="seed, threads, train.* and evaluate.* come from here")
-    add("--data", default=DEFAULT_DATA, help="Jigsaw CSV(.gz); the synthetic sample if the file is absent")
-    add("--train-comments", type=int, default=1024, help="fixed training set, the same for both sides")
     add("--predict-comments", type=int, default=2048, help="seeded random sample of labeled comments")
     add("--tutorial-predict-comments", type=int, default=None,
         help="measure the slow per-comment path on the first N of the sample only (default: all)")
     add("--train-steps-limit", type=int, default=None, help="stop each training side after N steps")
     add("--warmup-steps", type=int, default=1, help="first training steps per side left out of the timing")
-    add("--max-length", type=int, default=512, help="truncation length, both sides")
     add("--tutorial-batch-size", type=int, default=12)
-    add("--train-model", default=None, help="model trained from (default: params.yaml model.name)")
     add("--model", default=None, help=f"exported model for prediction (default: {DEFAULT_MODEL} if it exists, "
         "else the base model with a random head, flagged in the output)")
     add("--base-model", action="store_true", help="predict with the base model and a random head even if an "
         "exported model exists (speed and int8 fidelity only)")
-    add("--threads", type=int, default=None, help="torch threads (default: params.yaml threads; 0 = all cores)")
     add("--matmul-sizes", type=int, nargs="+", default=[1024, 2048])
     add("--matmul-reps", type=int, default=5)
     add("--in-process", action="store_true", help="no child processes (fast; peak memory is then cumulative)")
@@ -109,24 +115,28 @@ def resolve_predict_model(value: str | None, base_model: bool) -> str | None:
     return str(default) if (default / "toxic_tagger.json").is_file() else None
 
 
+def train_settings(params) -> dict:
+    """The train stage's settings a training side needs (plain JSON for child processes)."""
+    train = params.train
+    return {"lr": train.lr, "head_lr": train.head_lr, "weight_decay": train.weight_decay,
+            "warmup_fraction": train.warmup_fraction, "pos_weight_power": train.pos_weight_power,
+            "cls_only_last_layer": train.cls_only_last_layer, "freeze_embeddings": train.freeze_embeddings,
+            "fast_dropout": train.fast_dropout,
+            "max_tokens_per_batch": train.max_tokens_per_batch, "max_batch_size": train.max_batch_size,
+            "dropout": {"hidden_dropout": params.model.hidden_dropout,
+                        "attention_dropout": params.model.attention_dropout}}
+
+
 def build_config(args: argparse.Namespace, params, comments_path: Path) -> dict:
     """The plain dict every part receives (JSON, so child processes can read it)."""
-    train = params.train
     return {
         "root": str(ROOT), "seed": params.seed, "comments": str(comments_path), "max_length": args.max_length,
         "threads": params.threads if args.threads is None else args.threads,
         "train_model": args.train_model or params.model.name,
         "predict_model": resolve_predict_model(args.model, args.base_model),
         "matmul_sizes": args.matmul_sizes, "matmul_reps": args.matmul_reps,
-        "train": {"lr": train.lr, "head_lr": train.head_lr, "weight_decay": train.weight_decay,
-                  "warmup_fraction": train.warmup_fraction, "pos_weight_power": train.pos_weight_power,
-                  "cls_only_last_layer": train.cls_only_last_layer, "freeze_embeddings": train.freeze_embeddings,
-                  "fast_dropout": train.fast_dropout,
-                  "max_tokens_per_batch": train.max_tokens_per_batch, "max_batch_size": train.max_batch_size,
-                  "tutorial_batch_size": args.tutorial_batch_size, "steps_limit": args.train_steps_limit,
-                  "warmup_steps": args.warmup_steps,
-                  "dropout": {"hidden_dropout": params.model.hidden_dropout,
-                              "attention_dropout": params.model.attention_dropout}},
+        "train": {**train_settings(params), "tutorial_batch_size": args.tutorial_batch_size,
+                  "steps_limit": args.train_steps_limit, "warmup_steps": args.warmup_steps},
         "predict": {"max_tokens_per_batch": params.evaluate.max_tokens_per_batch, "max_batch_size": 256,
                     "tutorial_comments": args.tutorial_predict_comments or args.predict_comments},
     }

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 from conftest import ROOT
@@ -187,3 +188,46 @@ def test_child_process_reports_its_own_peak_memory(tiny_model_dir, tmp_path):
     result = json.loads((tmp_path / "out.json").read_text())
     assert result["comments"] == 2 and result["peak_rss_mb"] > 0
     assert result["batch"]["comments_per_s"] > 0
+
+
+def test_params_ab_steps_every_batch_through_both_sides(tiny_model_dir, tmp_path):
+    import bench_params
+
+    output = tmp_path / "params_ab.json"
+    params = tmp_path / "params.yaml"  # a small token budget, so 24 short comments make several batches
+    text = (ROOT / "params.yaml").read_text()
+    params.write_text(text.replace("max_tokens_per_batch: 2048  # padded tokens per batch",
+                                   "max_tokens_per_batch: 128  # padded tokens per batch"))
+    assert params.read_text() != text
+    args = ["--params", str(params), "--data", str(tmp_path / "absent.csv"), "--train-comments", "24",
+            "--max-length", "64", "--train-model", str(tiny_model_dir), "--threads", "1", "--output", str(output)]
+    with pytest.raises(SystemExit, match="within --warmup-steps"):
+        bench_params.main([*args, "--steps", "1", "--warmup-steps", "1"])
+    results = bench_params.main([*args, "--steps", "4", "--warmup-steps", "1"])
+    assert json.loads(output.read_text()) == results
+    assert results["data"]["kind"] == "synthetic"
+    assert [row["param"] for row in results["params"]] == list(bench_report.FLIPPED)
+    for row in results["params"]:
+        assert row["steps_timed"] == 3  # 4 batches, the first left out
+        assert row["seconds_on"] > 0 and row["seconds_off"] > 0
+        assert row["speedup_off_over_on"] == pytest.approx(row["seconds_off"] / row["seconds_on"])
+
+
+def test_ab_param_builds_one_side_with_the_param_and_one_without(tiny_model_dir, monkeypatch):
+    import bench_params
+
+    from toxic_tagger.dropout import FastDropout
+
+    seen = []
+    monkeypatch.setattr(bench_params, "training_step", lambda module, optimizer, batch: seen.append(module) or 1.0)
+    cfg = {"root": str(ROOT), "seed": 0, "train_model": str(tiny_model_dir),
+           "train": {"lr": 1e-3, "head_lr": 1e-3, "weight_decay": 0.0, "warmup_fraction": 0.0, "pos_weight_power": 0,
+                     "cls_only_last_layer": True, "freeze_embeddings": True, "fast_dropout": True,
+                     "dropout": {"hidden_dropout": 0.1, "attention_dropout": 0.0}}}
+    row = bench_params.ab_param(cfg, np.zeros((4, 6), dtype=np.float32), [{}, {}, {}], "fast_dropout", 0)
+    assert row["steps_timed"] == 3 and len(seen) == 6
+    on, off = seen[0], seen[1]  # batch 0: on first; batch 1: off first
+    assert seen[2] is off and seen[3] is on
+    assert any(isinstance(m, FastDropout) for m in on.model.modules())
+    assert not any(isinstance(m, FastDropout) for m in off.model.modules())
+    assert on.hparams.freeze_embeddings and off.hparams.freeze_embeddings  # only the one param differs

@@ -1,0 +1,139 @@
+"""Interleaved A/B of the train stage's boolean speed params, in one process.
+
+    make bench-params                              # 1,024 real comments, max_length 512 (~6 min on 2 cores)
+    python bench/bench_params.py --train-comments 64 --steps 6   # a quick look
+
+`bench.py` runs toxic-tagger's training once with each param flipped, one run after the
+other; on a machine whose speed drifts by ~10% between consecutive one-minute runs, that
+cannot resolve a lever worth a few percent. Here, for each param in `bench_report.FLIPPED`,
+two `ToxicClassifier`s are built from the same seed, one with `train.<param>` on and one off,
+and every training batch (the `train` stage's length-bucketed batches of the same comments)
+is run through both, one step each, in alternating order, so drift hits both sides alike.
+A step is forward, BCE loss, backward, fused AdamW step and zero_grad, under
+`torch.use_deterministic_algorithms(True)` as Lightning's `deterministic=True` runs it (no LR
+schedule or logging: the same small cost on both sides). The first `--warmup-steps` batches
+are left out. Prints, per param, seconds on and off and their ratio (off / on: above 1 means
+the param saves time), and the median of the per-batch ratios; writes --output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(HERE), str(ROOT / "src")]
+
+import pandas as pd
+import torch
+from bench import add_shared_options, load_frame, select_comments, train_settings
+from bench_machine import describe_machine
+from bench_report import FLIPPED
+from bench_train import build_module
+
+from toxic_tagger import LABELS, TEXT_COLUMN
+from toxic_tagger.config import load_params
+from toxic_tagger.datamodule import CommentDataModule
+from toxic_tagger.io import write_json
+from toxic_tagger.pretrained import load_tokenizer
+from toxic_tagger.runtime import configure_threads, quiet_libraries
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_shared_options(parser)  # the same comments as bench.py's training sides
+    add = parser.add_argument
+    add("--steps", type=int, default=None, help="batches per param (default: one epoch)")
+    add("--warmup-steps", type=int, default=2, help="first batches left out of the timing")
+    add("--output", type=Path, default=HERE / "params_ab.json")
+    return parser.parse_args(argv)
+
+
+def training_step(module, optimizer: torch.optim.Optimizer, batch: dict[str, torch.Tensor]) -> float:
+    """One optimizer step on `batch`; its wall seconds."""
+    started = time.perf_counter()
+    loss, _ = module.model_step(batch)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return time.perf_counter() - started
+
+
+def ab_param(cfg: dict, labels, batches: list[dict], param: str, warmup: int) -> dict:
+    """Seconds per side (param on / off) over the same batches, stepped alternately."""
+    sides = {}
+    for value in (True, False):
+        train = {**cfg["train"], param: value}
+        module = build_module({**cfg, "train": train}, labels, train["dropout"], train["cls_only_last_layer"],
+                              train["freeze_embeddings"], train["fast_dropout"])
+        sides[value] = (module, torch.optim.AdamW(module.parameter_groups(), lr=train["lr"], fused=True))
+    seconds = {True: [], False: []}
+    for index, batch in enumerate(batches):
+        for value in (True, False) if index % 2 == 0 else (False, True):
+            seconds[value].append(training_step(*sides[value], batch))
+    on, off = seconds[True][warmup:], seconds[False][warmup:]
+    return {"param": param, "steps_timed": len(on), "seconds_on": sum(on), "seconds_off": sum(off),
+            "speedup_off_over_on": sum(off) / sum(on),
+            "median_step_ratio_off_over_on": statistics.median(b / a for a, b in zip(on, off))}
+
+
+def training_batches(cfg: dict, texts: list[str], labels, steps: int | None) -> list[dict]:
+    """The train stage's batches of these comments (length buckets under the token budget)."""
+    tokenizer = load_tokenizer(cfg["train_model"], cfg["root"])
+    frame = pd.DataFrame({TEXT_COLUMN: texts, **{tag: labels[:, j] for j, tag in enumerate(LABELS)}})
+    train = cfg["train"]
+    data = CommentDataModule(frame, frame.iloc[:1], tokenizer, cfg["max_length"], train["max_tokens_per_batch"],
+                             train["max_batch_size"], cfg["seed"])
+    data.setup("fit")
+    batches = list(data.train_dataloader())
+    return batches[:steps] if steps else batches
+
+
+def check_enough(batches: list[dict], warmup: int) -> None:
+    if len(batches) <= warmup:
+        raise SystemExit(f"error: {len(batches)} training batches, all within --warmup-steps {warmup}; "
+                         "use more --train-comments or fewer --warmup-steps")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    import numpy as np
+
+    args = parse_args(argv)
+    params = load_params(args.params)
+    quiet_libraries()
+    threads = configure_threads(params.threads if args.threads is None else args.threads)
+    torch.use_deterministic_algorithms(True)  # as Lightning's deterministic=True
+    frame, data = load_frame(args.data, args.train_comments + 1, params.seed)
+    picked = select_comments(frame, args.train_comments, 0, params.seed)["train"]
+    labels = np.asarray(picked["labels"], dtype=np.float32)
+    cfg = {"root": str(ROOT), "seed": params.seed, "max_length": args.max_length,
+           "train_model": args.train_model or params.model.name, "train": train_settings(params)}
+    batches = training_batches(cfg, picked["texts"], labels, args.steps)
+    check_enough(batches, args.warmup_steps)
+    rows = []
+    for param in FLIPPED:
+        print(f"[bench-params] {param}: {len(batches)} batches, each through both sides ...", file=sys.stderr, flush=True)
+        rows.append(ab_param(cfg, labels, batches, param, args.warmup_steps))
+    results = {"machine": describe_machine(threads), "data": {**data, "train_comments": args.train_comments},
+               "settings": {k: v for k, v in cfg.items() if k != "root"}, "params": rows}
+    write_json(args.output, results)
+    print(report(results, args.output))
+    return results
+
+
+def report(results: dict, output: Path) -> str:
+    lines = [f"{results['machine']['cpu_model']} | torch threads {results['machine']['torch_threads']} | "
+             f"{results['data']['kind']} comments, max_length {results['settings']['max_length']}", "",
+             "param               steps  seconds off  seconds on  off/on  median step off/on"]
+    for row in results["params"]:
+        lines.append(f"{row['param']:<19} {row['steps_timed']:>5}  {row['seconds_off']:>11.1f}  {row['seconds_on']:>10.1f}"
+                     f"  {row['speedup_off_over_on']:>5.3f}x  {row['median_step_ratio_off_over_on']:>8.3f}x")
+    return "\n".join([*lines, "", f"wrote {output}"])
+
+
+if __name__ == "__main__":
+    main()
