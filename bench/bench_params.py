@@ -28,18 +28,15 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT / "src")]
 
-import pandas as pd
+import numpy as np
 import torch
-from bench import add_shared_options, load_frame, select_comments, train_settings
 from bench_machine import describe_machine
 from bench_report import FLIPPED
-from bench_train import build_module
+from bench_train import toxic_tagger_data, toxic_tagger_module
 
-from toxic_tagger import LABELS, TEXT_COLUMN
+from bench import add_shared_options, load_frame, select_comments, train_settings
 from toxic_tagger.config import load_params
-from toxic_tagger.datamodule import CommentDataModule
 from toxic_tagger.io import write_json
-from toxic_tagger.pretrained import load_tokenizer
 from toxic_tagger.runtime import configure_threads, quiet_libraries
 
 
@@ -67,10 +64,8 @@ def ab_param(cfg: dict, labels, batches: list[dict], param: str, warmup: int) ->
     """Seconds per side (param on / off) over the same batches, stepped alternately."""
     sides = {}
     for value in (True, False):
-        train = {**cfg["train"], param: value}
-        module = build_module({**cfg, "train": train}, labels, train["dropout"], train["cls_only_last_layer"],
-                              train["freeze_embeddings"], train["fast_dropout"])
-        sides[value] = (module, torch.optim.AdamW(module.parameter_groups(), lr=train["lr"], fused=True))
+        module = toxic_tagger_module({**cfg, "train": {**cfg["train"], param: value}}, labels)
+        sides[value] = (module, torch.optim.AdamW(module.parameter_groups(), lr=cfg["train"]["lr"], fused=True))
     seconds = {True: [], False: []}
     for index, batch in enumerate(batches):
         for value in (True, False) if index % 2 == 0 else (False, True):
@@ -83,11 +78,7 @@ def ab_param(cfg: dict, labels, batches: list[dict], param: str, warmup: int) ->
 
 def training_batches(cfg: dict, texts: list[str], labels, steps: int | None) -> list[dict]:
     """The train stage's batches of these comments (length buckets under the token budget)."""
-    tokenizer = load_tokenizer(cfg["train_model"], cfg["root"])
-    frame = pd.DataFrame({TEXT_COLUMN: texts, **{tag: labels[:, j] for j, tag in enumerate(LABELS)}})
-    train = cfg["train"]
-    data = CommentDataModule(frame, frame.iloc[:1], tokenizer, cfg["max_length"], train["max_tokens_per_batch"],
-                             train["max_batch_size"], cfg["seed"])
+    data = toxic_tagger_data(cfg, texts, labels)
     data.setup("fit")
     batches = list(data.train_dataloader())
     return batches[:steps] if steps else batches
@@ -100,8 +91,6 @@ def check_enough(batches: list[dict], warmup: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    import numpy as np
-
     args = parse_args(argv)
     params = load_params(args.params)
     quiet_libraries()

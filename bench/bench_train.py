@@ -146,16 +146,28 @@ def train_tutorial(cfg: dict) -> dict:
     return {"path": "tutorial", **fit_and_time(cfg, module, train_dataloaders=loader)}
 
 
+def toxic_tagger_module(cfg: dict, labels: np.ndarray) -> ToxicClassifier:
+    """`build_module` with every train-stage setting in `cfg["train"]` (toxic-tagger's side)."""
+    train = cfg["train"]
+    return build_module(cfg, labels, train["dropout"], train["cls_only_last_layer"], train["freeze_embeddings"],
+                        train["fast_dropout"])
+
+
+def toxic_tagger_data(cfg: dict, texts: list[str], labels: np.ndarray) -> CommentDataModule:
+    """The train stage's data module over these comments (length buckets under the token budget)."""
+    tokenizer = load_tokenizer(cfg["train_model"], cfg["root"])
+    frame = pd.DataFrame({TEXT_COLUMN: texts, **{tag: labels[:, j] for j, tag in enumerate(LABELS)}})
+    train = cfg["train"]
+    # no validation is run here; the data module still wants a val frame
+    return CommentDataModule(frame, frame.iloc[:1], tokenizer, cfg["max_length"], train["max_tokens_per_batch"],
+                             train["max_batch_size"], cfg["seed"])
+
+
 def train_toxic_tagger(cfg: dict) -> dict:
     texts, labels = load_comments(cfg, "train")
-    tokenizer = load_tokenizer(cfg["train_model"], cfg["root"])
+    module = toxic_tagger_module(cfg, labels)
+    data = toxic_tagger_data(cfg, texts, labels)
     train = cfg["train"]
-    module = build_module(cfg, labels, train["dropout"], train["cls_only_last_layer"], train["freeze_embeddings"],
-                          train["fast_dropout"])
-    frame = pd.DataFrame({TEXT_COLUMN: texts, **{tag: labels[:, j] for j, tag in enumerate(LABELS)}})
-    # validation is switched off (limit_val_batches=0); the data module still wants a frame
-    data = CommentDataModule(frame, frame.iloc[:1], tokenizer, cfg["max_length"], train["max_tokens_per_batch"],
-                             train["max_batch_size"], cfg["seed"])
     return {"path": "toxic-tagger", "max_tokens_per_batch": train["max_tokens_per_batch"],
             **{param: train[param] for param in FLIPPED}, **fit_and_time(cfg, module, datamodule=data)}
 
