@@ -6,8 +6,8 @@
 
 Measures, on the same comments (the shared real Jigsaw file, else the synthetic sample) and
 the same model: training throughput (samples/s, real tokens/s), compute efficiency (FLOP/s
-of real tokens, see toxic_tagger.flops, over the fp32 matmul FLOP/s measured in the same
-run), prediction throughput (torch fp32 and int8, ONNX Runtime fp32 and int8), tokenization speed, and the peak resident
+of real tokens, see toxic_tagger.flops, over the fp32 matmul FLOP/s measured alongside each
+part, bench_peak.py; and over the best of the run's first and last matmul probes), prediction throughput (torch fp32 and int8, ONNX Runtime fp32 and int8), tokenization speed, and the peak resident
 memory of each path (every measured part runs in a fresh child process, bench_child.py).
 Prints a table of ratios with the issue's targets (reported, not asserted) and writes all
 results to --output (default bench/results.json).
@@ -78,6 +78,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "exported model exists (speed and int8 fidelity only)")
     add("--matmul-sizes", type=int, nargs="+", default=[1024, 2048])
     add("--matmul-reps", type=int, default=5)
+    add("--probe-seconds", type=float, default=8.0,
+        help="measure the matmul peak again after every N s of timed training steps (efficiency yardstick)")
     add("--in-process", action="store_true", help="no child processes (fast; peak memory is then cumulative)")
     add("--output", type=Path, default=HERE / "results.json")
     return parser.parse_args(argv)
@@ -134,7 +136,7 @@ def build_config(args: argparse.Namespace, params, comments_path: Path) -> dict:
         "threads": params.threads if args.threads is None else args.threads,
         "train_model": args.train_model or params.model.name,
         "predict_model": resolve_predict_model(args.model, args.base_model),
-        "matmul_sizes": args.matmul_sizes, "matmul_reps": args.matmul_reps,
+        "matmul_sizes": args.matmul_sizes, "matmul_reps": args.matmul_reps, "probe_seconds": args.probe_seconds,
         "train": {**train_settings(params), "tutorial_batch_size": args.tutorial_batch_size,
                   "steps_limit": args.train_steps_limit, "warmup_steps": args.warmup_steps},
         "predict": {"max_tokens_per_batch": params.evaluate.max_tokens_per_batch, "max_batch_size": 256,

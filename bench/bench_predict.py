@@ -8,7 +8,9 @@ Prediction compares, on the same seeded sample of labeled comments and the same 
 - onnxruntime fp32 / int8: `toxic_tagger.fast_predict` (the same model exported to a fused ONNX
   graph, int8 with per-channel dynamic quantization; same tokenization and batches). Building
   the graph (export, fuse, quantize) is timed apart, as `build_seconds`, not in the throughput.
-Torch paths run under `torch.inference_mode()`; each side gets one untimed warm-up call first.
+Torch paths run under `torch.inference_mode()`; each side gets one untimed warm-up call first,
+then a matmul probe right before and right after its timed call (bench_peak.MatchedPeak: the
+yardstick of that path's efficiency).
 Timings include tokenization on both sides (it is part of each path). Probabilities come
 back so the caller can compare AUROC and outputs across paths.
 """
@@ -20,6 +22,7 @@ import time
 import numpy as np
 import torch
 from bench_child import load_comments, rss_mb
+from bench_peak import MatchedPeak
 
 from toxic_tagger.batching import sorted_batches
 from toxic_tagger.fast_predict import build_session, predict_fast
@@ -55,11 +58,23 @@ def tutorial_predict(model, tokenizer, texts: list[str], max_length: int) -> np.
     return out
 
 
-def _timed(run, texts: list[str]) -> tuple[np.ndarray, float]:
+def _timed(run, texts: list[str], peak: MatchedPeak | None = None) -> tuple[np.ndarray, float]:
+    """(outputs, seconds) of `run(texts)` after a warm-up call; probes `peak` before and after."""
     run(texts[:8])  # warm-up: thread pool, kernel selection, first allocations
+    if peak is not None:
+        peak.probe()
     started = time.perf_counter()
     probs = run(texts)
-    return probs, time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    if peak is not None:
+        peak.add(seconds)
+        peak.probe()
+    return probs, seconds
+
+
+def _peak(cfg: dict) -> MatchedPeak:
+    """The part's matched matmul peak, probed with the run's sizes and repetitions."""
+    return MatchedPeak(cfg["matmul_sizes"], cfg["matmul_reps"])
 
 
 def _result(path: str, size: ModelSize, tokenizer, texts: list[str], max_length: int, probs: np.ndarray, seconds: float,
@@ -81,11 +96,12 @@ def predict_tutorial(cfg: dict) -> dict:
     texts = texts[: cfg["predict"]["tutorial_comments"]]
     model, tokenizer = load_predict_model(cfg)
     rss_loaded = rss_mb()
-    probs, seconds = _timed(lambda t: tutorial_predict(model, tokenizer, t, cfg["max_length"]), texts)
+    peak = _peak(cfg)
+    probs, seconds = _timed(lambda t: tutorial_predict(model, tokenizer, t, cfg["max_length"]), texts, peak)
     one_each = lambda lengths: [[i] for i in range(len(lengths))]
     result = _result("tutorial", model_size(model), tokenizer, texts, cfg["max_length"], probs, seconds, one_each,
                      cfg["max_length"], cls_only=False)
-    return {**result, "rss_after_load_mb": rss_loaded}
+    return {**result, **peak.summary(), "rss_after_load_mb": rss_loaded}
 
 
 def predict_batched(cfg: dict, int8: bool) -> dict:
@@ -97,12 +113,13 @@ def predict_batched(cfg: dict, int8: bool) -> dict:
     quantize_seconds = time.perf_counter() - started
     rss_loaded = rss_mb()
     budget, cap = cfg["predict"]["max_tokens_per_batch"], cfg["predict"]["max_batch_size"]
+    peak = _peak(cfg)
     probs, seconds = _timed(
-        lambda t: predict_proba(model, tokenizer, t, cfg["max_length"], budget, cap, progress=False), texts)
+        lambda t: predict_proba(model, tokenizer, t, cfg["max_length"], budget, cap, progress=False), texts, peak)
     sorted_by_length = lambda lengths: sorted_batches(np.asarray(lengths), budget, cap)
     result = _result("toxic-tagger int8" if int8 else "toxic-tagger fp32", size, tokenizer, texts,
                      cfg["max_length"], probs, seconds, sorted_by_length, None)
-    return {**result, "rss_after_load_mb": rss_loaded, "quantize_seconds": quantize_seconds if int8 else 0.0,
+    return {**result, **peak.summary(), "rss_after_load_mb": rss_loaded, "quantize_seconds": quantize_seconds if int8 else 0.0,
             "max_tokens_per_batch": budget, "max_batch_size": cap}
 
 
@@ -126,11 +143,12 @@ def predict_onnxruntime(cfg: dict, kind: str) -> dict:
     gc.collect()
     rss_loaded = rss_mb()
     budget, cap = cfg["predict"]["max_tokens_per_batch"], cfg["predict"]["max_batch_size"]
-    probs, seconds = _timed(lambda t: predict_fast(session, tokenizer, t, cfg["max_length"], budget, cap), texts)
+    peak = _peak(cfg)
+    probs, seconds = _timed(lambda t: predict_fast(session, tokenizer, t, cfg["max_length"], budget, cap), texts, peak)
     sorted_by_length = lambda lengths: sorted_batches(np.asarray(lengths), budget, cap)
     result = _result(f"onnxruntime {kind}", size, tokenizer, texts, cfg["max_length"], probs, seconds,
                      sorted_by_length, None)
-    return {**result, "rss_after_load_mb": rss_loaded, "build_seconds": session.build_seconds,
+    return {**result, **peak.summary(), "rss_after_load_mb": rss_loaded, "build_seconds": session.build_seconds,
             "fused_operators": session.fused, "max_tokens_per_batch": budget, "max_batch_size": cap}
 
 

@@ -34,24 +34,29 @@ def _speed_row(metric: str, old: float, new: float, minimum: float | None = None
     return Row(metric, old, new, ratio, target, None if minimum is None or ratio is None else ratio >= minimum)
 
 
-def _efficiency_row(metric: str, old: float, new: float, peak: float, minimum: float) -> Row:
-    old, new = old / peak, new / peak
-    return Row(metric, old, new, _ratio(new, old), f"toxic-tagger >= {minimum:.0%}", new >= minimum, "%")
+def _efficiency_row(metric: str, old: float, new: float, minimum: float | None) -> Row:
+    """Two efficiencies (fractions of a matmul peak) side by side; a target only with `minimum`."""
+    target = f"toxic-tagger >= {minimum:.0%}" if minimum is not None else ""
+    return Row(metric, old, new, _ratio(new, old), target, None if minimum is None else new >= minimum, "%")
 
 
-def _executed_row(metric: str, old: dict, new: dict, peak: float) -> Row:
-    """Efficiency on the FLOPs each side really ran (the [CLS]-only last layer skips some of the
-    credited ones), next to the credited row; no target."""
-    old_share, new_share = (side.get("executed_flops_share", 1.0) for side in (old, new))
-    return Row(metric, old["flops_per_s"] * old_share / peak, new["flops_per_s"] * new_share / peak,
-               _ratio(new["flops_per_s"] * new_share, old["flops_per_s"] * old_share), "", None, "%")
+def yardstick(side: dict, peak: float) -> float:
+    """The matmul peak a side's efficiency is judged against: the one probed alongside that
+    part (bench_peak.MatchedPeak), else (results written before the probes existed) the run's."""
+    return side.get("matched_peak_flops_per_s") or peak
 
 
 def _efficiency_rows(metric: str, old: dict, new: dict, peak: float, executed_metric: str | None = None) -> list[Row]:
-    """Credited efficiency (target 80%) and, next to it, efficiency on executed FLOPs."""
+    """Credited efficiency against each side's own probed peak (target 80%); the same on the
+    FLOPs each side really ran (the [CLS]-only last layer skips some credited ones); and credited
+    against `peak`, the best of the run's first and last probes (the earlier yardstick, no target)."""
     executed_metric = executed_metric or f"{metric} on executed FLOPs ([CLS]-only last layer)"
-    return [_efficiency_row(metric, old["flops_per_s"], new["flops_per_s"], peak, 0.80),
-            _executed_row(executed_metric, old, new, peak)]
+    matched = lambda side: side["flops_per_s"] / yardstick(side, peak)
+    executed = lambda side: matched(side) * side.get("executed_flops_share", 1.0)
+    return [_efficiency_row(f"{metric} vs matmul peak probed alongside", matched(old), matched(new), 0.80),
+            _efficiency_row(executed_metric, executed(old), executed(new), None),
+            _efficiency_row(f"{metric} vs run's start/end matmul peak", old["flops_per_s"] / peak,
+                            new["flops_per_s"] / peak, None)]
 
 
 def training_rows(training: dict, peak: float) -> list[Row]:
@@ -61,7 +66,7 @@ def training_rows(training: dict, peak: float) -> list[Row]:
         _speed_row("train real tokens/s (timed steps)", old["real_tokens_per_s"], new["real_tokens_per_s"]),
         _speed_row("train samples/s (fit, incl. data)", old["samples_per_s_end_to_end"],
                    new["samples_per_s_end_to_end"]),
-        *_efficiency_rows("train efficiency (real-token FLOP/s / matmul peak)", old, new, peak,
+        *_efficiency_rows("train efficiency (real-token FLOP/s)", old, new, peak,
                           "train efficiency on executed FLOPs ([CLS]-only last layer, frozen embeddings)"),
         Row("train peak RSS", old["peak_rss_mb"], new["peak_rss_mb"], _ratio(new["peak_rss_mb"], old["peak_rss_mb"]),
             "", None, "MiB"),
@@ -200,7 +205,11 @@ def notes(args: argparse.Namespace, cfg: dict, data: dict, results: dict) -> lis
          "train stage (deterministic, automatic optimization; no checkpoints/loggers/validation), timed by a "
          "callback from on_train_batch_start to on_train_batch_end (forward+backward+AdamW step); the first "
          f"{args.warmup_steps} step(s) per side are left out"),
-        "efficiency counts FLOPs of real (non-pad) tokens only, over the best fp32 matmul FLOP/s of this run",
+        ("efficiency counts FLOPs of real (non-pad) tokens only, over the fp32 matmul peak probed alongside each "
+         f"part (training: after every {cfg['probe_seconds']:g} s of timed steps; prediction: right before and "
+         "after the timed call; each timed second weighted by the mean of the probes around it, probe time left "
+         "out); the 'vs run's start/end' rows use the best of the first and last probes of the run instead"),
+        probe_spread(results),
         ("toxic-tagger's paths run the last layer for [CLS] only (cls_only.py) and, with train.freeze_embeddings, "
          "skip the first layer's input gradient: the credited count follows the formula for every token; the "
          "'on executed FLOPs' rows count only what ran"),
@@ -226,6 +235,16 @@ def notes(args: argparse.Namespace, cfg: dict, data: dict, results: dict) -> lis
     out.append(f"machine {busy}: other processes kept {others:.2f} of {cores} cores busy on average during the run "
                f"(1-min load before it started: {results['machine']['load_average_start'][0]:.2f})")
     return out
+
+
+def probe_spread(results: dict) -> str:
+    """One line: how far the matmul probes of each part ranged, and the peak each was judged by."""
+    parts = [*results["training"].items(), *((f"predict {k}", v) for k, v in results["prediction"].items()
+                                            if isinstance(v, dict) and "flops_per_s" in v)]
+    text = [f"{name} {min(p) / 1e9:.0f}-{max(p) / 1e9:.0f} (matched {side['matched_peak_flops_per_s'] / 1e9:.0f}, "
+            f"{len(p)} probes)" for name, side in parts
+            if (p := side.get("peak_probes_flops_per_s")) and side.get("matched_peak_flops_per_s")]
+    return "matmul probes, GFLOP/s: " + ("; ".join(text) if text else "none (older results)")
 
 
 def finite(value):

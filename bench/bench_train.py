@@ -14,7 +14,9 @@ comments become batches:
 `StepTimer` times each step from `on_train_batch_start` to `on_train_batch_end` (forward,
 backward, optimizer step, zero_grad, LR scheduler step, step logging); the gap before a step
 (data loading, where the tutorial tokenizes) is summed separately, and `fit_seconds` covers
-it all, the data module's one-off batch tokenization included.
+it all, the data module's one-off batch tokenization included. Between steps, after every
+`probe_seconds` of timed steps, it measures the matmul peak (bench_peak.MatchedPeak): the
+yardstick each side's efficiency is judged against. Probe time is left out of every figure.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 from bench_child import load_comments, rss_mb
+from bench_peak import MatchedPeak
 from bench_report import FLIPPED
 
 from toxic_tagger import LABELS, TEXT_COLUMN
@@ -39,12 +42,19 @@ from toxic_tagger.train import pos_weight
 
 
 class StepTimer(L.Callback):
-    """Per-step wall time, samples, real tokens and padded length of every training batch."""
+    """Per-step wall time, samples, real tokens and padded length of every training batch; with
+    `peak`, matmul probes after the warm-up steps, then after every `probe_seconds` of timed
+    steps, and at the end (outside the step and gap times)."""
 
-    def __init__(self) -> None:
+    def __init__(self, peak: MatchedPeak | None = None, warmup_steps: int = 0, probe_seconds: float = 8.0) -> None:
         self.steps: list[dict] = []
         self.gaps: list[float] = []  # time between one step's end and the next one's start
         self._started = self._ended = None
+        self.peak, self.warmup_steps, self.probe_seconds = peak, warmup_steps, probe_seconds
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        if self.peak is not None and self.warmup_steps == 0:
+            self.peak.probe()
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         self._started = time.perf_counter()
@@ -54,8 +64,21 @@ class StepTimer(L.Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         self._ended = time.perf_counter()
         mask = batch["attention_mask"]  # (batch, padded_length)
-        self.steps.append({"seconds": self._ended - self._started, "samples": int(mask.shape[0]),
+        seconds = self._ended - self._started
+        self.steps.append({"seconds": seconds, "samples": int(mask.shape[0]),
                            "real_tokens": int(mask.sum()), "padded_length": int(mask.shape[1])})
+        if self.peak is None:
+            return
+        index = len(self.steps) - 1
+        if index >= self.warmup_steps:
+            self.peak.add(seconds)
+        if index == self.warmup_steps - 1 or (index >= self.warmup_steps and self.peak.due(self.probe_seconds)):
+            self.peak.probe()
+            self._ended = time.perf_counter()  # the probe is not part of the next gap
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        if self.peak is not None and self.peak.pending > 0:
+            self.peak.probe()
 
 
 class TutorialDataset(torch.utils.data.Dataset):
@@ -100,16 +123,17 @@ def build_module(cfg: dict, labels: np.ndarray, dropout: dict | None = None, cls
 
 def fit_and_time(cfg: dict, module: ToxicClassifier, **fit_inputs) -> dict:
     """Run one epoch (or `steps_limit` steps) and summarise the timed steps."""
-    timer = StepTimer()
+    peak = MatchedPeak(cfg["matmul_sizes"], cfg["matmul_reps"])
+    timer = StepTimer(peak, cfg["train"]["warmup_steps"], cfg["probe_seconds"])
     trainer = bench_trainer(timer, cfg["train"]["steps_limit"])
     rss_loaded = rss_mb()
     started = time.perf_counter()
     trainer.fit(module, **fit_inputs)
-    fit_seconds = time.perf_counter() - started
+    fit_seconds = time.perf_counter() - started - peak.probe_seconds
     size = model_size(module.model)
     return {**summarise_steps(timer, size, cfg["train"]["warmup_steps"], fit_seconds,
                               module.hparams.cls_only and supports(module.model), module.hparams.freeze_embeddings),
-            "rss_after_load_mb": rss_loaded, "non_embedding_params": size.non_embedding_params}
+            **peak.summary(), "rss_after_load_mb": rss_loaded, "non_embedding_params": size.non_embedding_params}
 
 
 def summarise_steps(timer: StepTimer, size, warmup_steps: int, fit_seconds: float, cls_only: bool = False,

@@ -122,7 +122,7 @@ def test_int8_quantization_keeps_probabilities_close(tiny_model_dir):
 def test_table_reports_ratios_and_targets_without_asserting_them():
     rows = [bench_report.asdict(bench_report._speed_row("x/s", 2.0, 10.0, 8)),
             bench_report.asdict(bench_report._speed_row("y/s", 2.0, 3.0, 8)),
-            bench_report.asdict(bench_report._efficiency_row("eff", 1.0, 9.0, 10.0, 0.8))]
+            bench_report.asdict(bench_report._efficiency_row("eff", 0.1, 0.9, 0.8))]
     assert [r["ratio"] for r in rows] == [5.0, 1.5, 9.0] and [r["met"] for r in rows] == [False, False, True]
     text = bench_report.format_table(rows)
     assert "5.00x" in text and "90.0%" in text and "NO" in text
@@ -138,13 +138,63 @@ def test_flip_row_puts_off_left_and_on_right(param):
     assert bench_report.flip_rows({"toxic_tagger": on}, param) == []
 
 
-def test_onnxruntime_fp32_efficiency_uses_its_own_time_and_executed_share():
-    tutorial = {"flops_per_s": 1.0}
-    prediction = {"tutorial": tutorial, "ort_fp32": {"flops_per_s": 8.5, "executed_flops_share": 0.8}}
-    credited, executed = bench_report.onnxruntime_efficiency_rows(prediction, peak=10.0)
-    assert credited.toxic_tagger == pytest.approx(0.85) and credited.met is True
-    assert executed.toxic_tagger == pytest.approx(0.68) and executed.met is None
+def test_onnxruntime_fp32_efficiency_uses_its_own_time_peak_and_executed_share():
+    tutorial = {"flops_per_s": 1.0}  # no probes of its own (older results): judged by the run's peak
+    ort = {"flops_per_s": 8.5, "executed_flops_share": 0.8, "matched_peak_flops_per_s": 9.0}
+    credited, executed, run_peak = bench_report.onnxruntime_efficiency_rows({"tutorial": tutorial, "ort_fp32": ort},
+                                                                            peak=10.0)
+    assert credited.tutorial == pytest.approx(0.1) and credited.toxic_tagger == pytest.approx(8.5 / 9.0)
+    assert credited.met is True and "alongside" in credited.metric
+    assert executed.toxic_tagger == pytest.approx(0.8 * 8.5 / 9.0) and executed.met is None
+    assert run_peak.toxic_tagger == pytest.approx(0.85) and run_peak.met is None
     assert bench_report.onnxruntime_efficiency_rows({"tutorial": tutorial}, peak=10.0) == []
+
+
+def scripted_peak(values: list[float], sleep: float = 0.0):
+    """A MatchedPeak whose probes return `values` in turn (and take `sleep` seconds each)."""
+    import time
+
+    from bench_peak import MatchedPeak
+
+    answers = iter(values)
+
+    def measure(sizes, reps):
+        time.sleep(sleep)
+        return {"peak": next(answers)}
+
+    return MatchedPeak((64,), 1, measure=measure)
+
+
+def test_matched_peak_weights_each_timed_second_by_the_probes_around_it():
+    peak = scripted_peak([100.0, 120.0, 80.0])
+    peak.add(5.0)  # before any probe: no bracket, not counted
+    peak.probe()
+    assert peak.matched() is None
+    peak.add(1.0)
+    peak.add(1.0)
+    assert peak.due(2.0) and not peak.due(2.5)
+    peak.probe()
+    peak.add(6.0)
+    peak.probe()
+    assert peak.spans == [(2.0, 0), (6.0, 1)]
+    assert peak.matched() == pytest.approx((2 * 110 + 6 * 100) / 8)
+    assert peak.summary()["peak_probes_flops_per_s"] == [100.0, 120.0, 80.0]
+
+
+def test_step_timer_probes_after_warm_up_and_keeps_probe_time_out_of_gaps():
+    import bench_train
+
+    peak = scripted_peak([1.0, 2.0, 3.0, 4.0], sleep=0.05)
+    timer = bench_train.StepTimer(peak, warmup_steps=1, probe_seconds=0.0)
+    batch = {"attention_mask": torch.ones(2, 3)}
+    for index in range(3):
+        timer.on_train_batch_start(None, None, batch, index)
+        timer.on_train_batch_end(None, None, None, batch, index)
+    timer.on_train_end(None, None)
+    assert len(peak.probes) == 3  # after the warm-up step, then after each timed step
+    assert len(peak.spans) == 2 and all(index == i for i, (_, index) in enumerate(peak.spans))
+    assert len(timer.gaps) == 2 and max(timer.gaps) < 0.04  # each probe slept 0.05 s
+    assert peak.probe_seconds >= 0.15
 
 
 def test_smoke_run_on_a_handful_of_comments(tiny_model_dir, tmp_path):
@@ -172,6 +222,10 @@ def test_smoke_run_on_a_handful_of_comments(tiny_model_dir, tmp_path):
     assert auroc["max_abs_prob_diff_tutorial_vs_fp32"] < 1e-5
     assert results["prediction"]["tutorial"]["comments"] == 4 and results["prediction"]["fp32"]["comments"] == 12
     assert "probs" not in results["prediction"]["fp32"]
+    for side in (training["tutorial"], results["prediction"]["tutorial"], results["prediction"]["fp32"]):
+        assert len(side["peak_probes_flops_per_s"]) >= 2 and side["matched_peak_flops_per_s"] > 0
+    # 8 short comments are one bucketed batch: only the warm-up step ran, nothing to bracket
+    assert training["toxic_tagger"]["steps_run"] == 1 and training["toxic_tagger"]["matched_peak_flops_per_s"] is None
     metrics = [row["metric"] for row in results["summary"]]
     assert any(m.startswith("train samples/s") for m in metrics) and any("AUROC" in m for m in metrics)
     assert any("RANDOM head" in note for note in results["notes"])
