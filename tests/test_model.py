@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from toxic_tagger import LABELS, TEXT_COLUMN
 from toxic_tagger.export import load_exported
@@ -87,3 +88,26 @@ def test_freeze_embeddings_trains_everything_but_the_embedding_block(tiny_model_
     assert not optimized & embeddings
     changed, _, _ = _one_step(tiny_model_dir, freeze_embeddings=False)
     assert "bert.embeddings.word_embeddings.weight" in changed
+
+
+def test_layer_lr_decay_scales_each_encoder_layer_from_the_top(tiny_model_dir):
+    from toxic_tagger.errors import ToxicTaggerError
+    from toxic_tagger.module import ToxicClassifier, layer_depth
+    from toxic_tagger.pretrained import load_classifier
+
+    assert [layer_depth(f"bert.encoder.layer.{i}.output.dense.weight", 6) for i in (5, 0)] == [0, 5]
+    assert layer_depth("bert.pooler.dense.weight", 6) == 0 and layer_depth("bert.embeddings.word_embeddings.weight", 6) == 6
+    model = load_classifier(str(tiny_model_dir))
+    layers = model.config.num_hidden_layers
+    lr_of = lambda groups: {id(p): g["lr"] for g in groups for p in g["params"]}
+    flat = ToxicClassifier(model, 1e-2, 0.0, 0.0, 5e-2).parameter_groups()
+    assert len(flat) == 4 and sorted({g["lr"] for g in flat}) == [1e-2, 5e-2]  # one lr for the encoder
+    decayed = lr_of(ToxicClassifier(model, 1e-2, 0.0, 0.0, 5e-2, layer_lr_decay=0.5).parameter_groups())
+    for name, param in model.named_parameters():
+        expected = 5e-2 if name.startswith("classifier.") else 1e-2 * 0.5 ** layer_depth(name, layers)
+        assert decayed[id(param)] == pytest.approx(expected), name
+    top, bottom = (f"bert.encoder.layer.{i}.attention.self.query.weight" for i in (layers - 1, 0))
+    params = dict(model.named_parameters())
+    assert decayed[id(params[top])] == pytest.approx(1e-2) and decayed[id(params[bottom])] < 1e-2
+    with pytest.raises(ToxicTaggerError, match="train.layer_lr_decay"):
+        ToxicClassifier(model, 1e-2, 0.0, 0.0, 5e-2, layer_lr_decay=0.0)

@@ -13,9 +13,12 @@ import numpy as np
 import torch
 from transformers import get_linear_schedule_with_warmup
 
+import re
+
 from toxic_tagger import LABELS
 from toxic_tagger.cls_only import cls_only_last_layer
 from toxic_tagger.dropout import replace_dropout
+from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.metrics import per_tag_auroc
 
 
@@ -34,11 +37,27 @@ def freeze(module: torch.nn.Module) -> None:
         param.requires_grad_(False)
 
 
+# "bert.encoder.layer.3.attention..." (BERT) or "...layers.3..." (most other encoders)
+LAYER_INDEX = re.compile(r"\.layers?\.(\d+)\.")
+
+
+def layer_depth(name: str, layers: int) -> int:
+    """How many layers parameter `name` sits below the top of a `layers`-layer encoder: 0 for
+    the top layer and everything above it (pooler), i for layer layers-1-i, `layers` for the
+    embeddings (below layer 0)."""
+    if "embeddings" in name:
+        return layers
+    match = LAYER_INDEX.search(name)
+    return layers - 1 - int(match.group(1)) if match else 0
+
+
 class ToxicClassifier(L.LightningModule):
     def __init__(self, model, lr: float, weight_decay: float, warmup_fraction: float, head_lr: float,
                  pos_weight: list[float] | None = None, cls_only: bool = False,
-                 freeze_embeddings: bool = False, fast_dropout: bool = False) -> None:
+                 freeze_embeddings: bool = False, fast_dropout: bool = False, layer_lr_decay: float = 1.0) -> None:
         super().__init__()
+        if not 0.0 < layer_lr_decay <= 1.0:
+            raise ToxicTaggerError(f"params.yaml: train.layer_lr_decay must be in (0, 1], got {layer_lr_decay}")
         self.save_hyperparameters(ignore=["model"])
         # from_pretrained returns the model in eval mode; Lightning keeps submodule modes as
         # they are, so switch dropout back on for fine-tuning.
@@ -84,18 +103,22 @@ class ToxicClassifier(L.LightningModule):
         self.log("val/mean_auroc", float(np.nanmean(aurocs)), prog_bar=True)
 
     def parameter_groups(self) -> list[dict]:
-        """AdamW groups: the new head (classifier) gets `head_lr`; no weight decay on biases and
-        LayerNorm weights (the standard BERT recipe)."""
-        groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
+        """AdamW groups: the new head (classifier) gets `head_lr`; encoder parameters `lr` times
+        `layer_lr_decay` ** (layers below the top layer, see `layer_depth`), so lower, more
+        general layers move less (1.0: one lr for the whole encoder); no weight decay on biases
+        and LayerNorm weights (the standard BERT recipe)."""
+        decay, layers = self.hparams.layer_lr_decay, int(getattr(self.model.config, "num_hidden_layers", 0) or 0)
+        groups: dict[tuple[bool, bool, float], list[torch.nn.Parameter]] = {}
         for name, param in self.model.named_parameters():
             if not param.requires_grad:  # frozen (freeze_embeddings): no gradient, no AdamW state
                 continue
             is_head = name.startswith("classifier.")
-            groups.setdefault((is_head, param.ndim < 2), []).append(param)
+            scale = 1.0 if is_head or decay == 1.0 else decay ** layer_depth(name, layers)
+            groups.setdefault((is_head, param.ndim < 2, scale), []).append(param)
         return [
-            {"params": params, "lr": self.hparams.head_lr if is_head else self.hparams.lr,
+            {"params": params, "lr": self.hparams.head_lr if is_head else self.hparams.lr * scale,
              "weight_decay": 0.0 if no_decay else self.hparams.weight_decay}
-            for (is_head, no_decay), params in sorted(groups.items())
+            for (is_head, no_decay, scale), params in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1], -item[0][2]))
         ]
 
     def configure_optimizers(self):

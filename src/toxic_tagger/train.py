@@ -87,7 +87,7 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
                              params.train.weight_decay, params.train.warmup_fraction, params.train.head_lr,
                              pos_weight(label_matrix(train), params.train.pos_weight_power),
                              params.train.cls_only_last_layer, params.train.freeze_embeddings,
-                             params.train.fast_dropout)
+                             params.train.fast_dropout, params.train.layer_lr_decay)
     trainer, checkpoint = build_trainer(params, paths)
     started = time.perf_counter()
     trainer.fit(module, datamodule=data)
