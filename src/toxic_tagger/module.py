@@ -8,12 +8,12 @@ val/auroc_<tag> and val/mean_auroc (the default checkpoint monitor).
 
 from __future__ import annotations
 
+import re
+
 import lightning as L
 import numpy as np
 import torch
 from transformers import get_linear_schedule_with_warmup
-
-import re
 
 from toxic_tagger import LABELS
 from toxic_tagger.cls_only import cls_only_last_layer
