@@ -123,7 +123,7 @@ def train_settings(params) -> dict:
     return {"lr": train.lr, "head_lr": train.head_lr, "weight_decay": train.weight_decay,
             "warmup_fraction": train.warmup_fraction, "pos_weight_power": train.pos_weight_power,
             "cls_only_last_layer": train.cls_only_last_layer, "freeze_embeddings": train.freeze_embeddings,
-            "fast_dropout": train.fast_dropout,
+            "fast_dropout": train.fast_dropout, "layer_lr_decay": train.layer_lr_decay,
             "max_tokens_per_batch": train.max_tokens_per_batch, "max_batch_size": train.max_batch_size,
             "dropout": {"hidden_dropout": params.model.hidden_dropout,
                         "attention_dropout": params.model.attention_dropout}}

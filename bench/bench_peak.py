@@ -49,17 +49,14 @@ class MatchedPeak:
     def pending(self) -> float:
         return self._pending
 
-    def probe(self) -> float:
-        """Measure the matmul peak now; closes the span of timed work since the previous probe.
-        Returns the seconds the probe took."""
+    def probe(self) -> None:
+        """Measure the matmul peak now; closes the span of timed work since the previous probe."""
         if self._pending > 0 and self.probes:
             self.spans.append((self._pending, len(self.probes) - 1))
         self._pending = 0.0
         started = time.perf_counter()
         self.probes.append(float(self._measure(self.sizes, self.reps)["peak"]))
-        took = time.perf_counter() - started
-        self.probe_seconds += took
-        return took
+        self.probe_seconds += time.perf_counter() - started
 
     def matched(self) -> float | None:
         """Sum(seconds * mean of the bracketing probes) / sum(seconds) over closed spans; None

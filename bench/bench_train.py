@@ -108,17 +108,19 @@ def bench_trainer(timer: StepTimer, steps_limit: int | None) -> L.Trainer:
 
 
 def build_module(cfg: dict, labels: np.ndarray, dropout: dict | None = None, cls_only: bool = False,
-                 freeze_embeddings: bool = False, fast_dropout: bool = False) -> ToxicClassifier:
+                 freeze_embeddings: bool = False, fast_dropout: bool = False,
+                 layer_lr_decay: float = 1.0) -> ToxicClassifier:
     """`dropout` (hidden_dropout, attention_dropout) as the train stage sets them; None keeps the
     checkpoint's own rates, as the tutorial's BertModel did. `cls_only` / `freeze_embeddings` /
     `fast_dropout`: the train stage's `train.cls_only_last_layer` / `train.freeze_embeddings` /
     `train.fast_dropout` (the tutorial runs every layer in full, trains every weight and uses
-    torch's dropout)."""
+    torch's dropout). `layer_lr_decay`: `train.layer_lr_decay` (1.0, one lr, on the tutorial's side)."""
     seed_everything(cfg["seed"])
     train = cfg["train"]
     model = load_classifier(cfg["train_model"], cfg["root"], **(dropout or {}))
     return ToxicClassifier(model, train["lr"], train["weight_decay"], train["warmup_fraction"], train["head_lr"],
-                           pos_weight(labels, train["pos_weight_power"]), cls_only, freeze_embeddings, fast_dropout)
+                           pos_weight(labels, train["pos_weight_power"]), cls_only, freeze_embeddings, fast_dropout,
+                           layer_lr_decay)
 
 
 def fit_and_time(cfg: dict, module: ToxicClassifier, **fit_inputs) -> dict:
@@ -174,7 +176,7 @@ def toxic_tagger_module(cfg: dict, labels: np.ndarray) -> ToxicClassifier:
     """`build_module` with every train-stage setting in `cfg["train"]` (toxic-tagger's side)."""
     train = cfg["train"]
     return build_module(cfg, labels, train["dropout"], train["cls_only_last_layer"], train["freeze_embeddings"],
-                        train["fast_dropout"])
+                        train["fast_dropout"], train["layer_lr_decay"])
 
 
 def toxic_tagger_data(cfg: dict, texts: list[str], labels: np.ndarray) -> CommentDataModule:

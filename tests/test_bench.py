@@ -276,7 +276,7 @@ def test_ab_param_builds_one_side_with_the_param_and_one_without(tiny_model_dir,
     monkeypatch.setattr(bench_params, "training_step", lambda module, optimizer, batch: seen.append(module) or 1.0)
     cfg = {"root": str(ROOT), "seed": 0, "train_model": str(tiny_model_dir),
            "train": {"lr": 1e-3, "head_lr": 1e-3, "weight_decay": 0.0, "warmup_fraction": 0.0, "pos_weight_power": 0,
-                     "cls_only_last_layer": True, "freeze_embeddings": True, "fast_dropout": True,
+                     "cls_only_last_layer": True, "freeze_embeddings": True, "fast_dropout": True, "layer_lr_decay": 0.5,
                      "dropout": {"hidden_dropout": 0.1, "attention_dropout": 0.0}}}
     row = bench_params.ab_param(cfg, np.zeros((4, 6), dtype=np.float32), [{}, {}, {}], "fast_dropout", 0)
     assert row["steps_timed"] == 3 and len(seen) == 6
@@ -285,3 +285,4 @@ def test_ab_param_builds_one_side_with_the_param_and_one_without(tiny_model_dir,
     assert any(isinstance(m, FastDropout) for m in on.model.modules())
     assert not any(isinstance(m, FastDropout) for m in off.model.modules())
     assert on.hparams.freeze_embeddings and off.hparams.freeze_embeddings  # only the one param differs
+    assert on.hparams.layer_lr_decay == off.hparams.layer_lr_decay == 0.5  # the train stage's lr decay, both sides
