@@ -69,3 +69,9 @@ class MatchedPeak:
     def summary(self) -> dict:
         return {"matched_peak_flops_per_s": self.matched(), "peak_probes_flops_per_s": list(self.probes),
                 "peak_probe_seconds": self.probe_seconds}
+
+
+def run_peak(cfg: dict) -> MatchedPeak:
+    """A `MatchedPeak` probing with the bench run's sizes and repetitions (`cfg["matmul_sizes"]`,
+    `cfg["matmul_reps"]`): the yardstick of one timed part."""
+    return MatchedPeak(cfg["matmul_sizes"], cfg["matmul_reps"])

@@ -22,7 +22,7 @@ import time
 import numpy as np
 import torch
 from bench_child import load_comments, rss_mb
-from bench_peak import MatchedPeak
+from bench_peak import MatchedPeak, run_peak
 
 from toxic_tagger.batching import sorted_batches
 from toxic_tagger.fast_predict import build_session, predict_fast
@@ -72,11 +72,6 @@ def _timed(run, texts: list[str], peak: MatchedPeak | None = None) -> tuple[np.n
     return probs, seconds
 
 
-def _peak(cfg: dict) -> MatchedPeak:
-    """The part's matched matmul peak, probed with the run's sizes and repetitions."""
-    return MatchedPeak(cfg["matmul_sizes"], cfg["matmul_reps"])
-
-
 def _result(path: str, size: ModelSize, tokenizer, texts: list[str], max_length: int, probs: np.ndarray, seconds: float,
             batches_of, pad_to: int | None, cls_only: bool = True) -> dict:
     """Throughput and credited FLOP/s; `batches_of(lengths)` rebuilds the batches the path ran.
@@ -96,7 +91,7 @@ def predict_tutorial(cfg: dict) -> dict:
     texts = texts[: cfg["predict"]["tutorial_comments"]]
     model, tokenizer = load_predict_model(cfg)
     rss_loaded = rss_mb()
-    peak = _peak(cfg)
+    peak = run_peak(cfg)
     probs, seconds = _timed(lambda t: tutorial_predict(model, tokenizer, t, cfg["max_length"]), texts, peak)
     one_each = lambda lengths: [[i] for i in range(len(lengths))]
     result = _result("tutorial", model_size(model), tokenizer, texts, cfg["max_length"], probs, seconds, one_each,
@@ -113,7 +108,7 @@ def predict_batched(cfg: dict, int8: bool) -> dict:
     quantize_seconds = time.perf_counter() - started
     rss_loaded = rss_mb()
     budget, cap = cfg["predict"]["max_tokens_per_batch"], cfg["predict"]["max_batch_size"]
-    peak = _peak(cfg)
+    peak = run_peak(cfg)
     probs, seconds = _timed(
         lambda t: predict_proba(model, tokenizer, t, cfg["max_length"], budget, cap, progress=False), texts, peak)
     sorted_by_length = lambda lengths: sorted_batches(np.asarray(lengths), budget, cap)
@@ -143,7 +138,7 @@ def predict_onnxruntime(cfg: dict, kind: str) -> dict:
     gc.collect()
     rss_loaded = rss_mb()
     budget, cap = cfg["predict"]["max_tokens_per_batch"], cfg["predict"]["max_batch_size"]
-    peak = _peak(cfg)
+    peak = run_peak(cfg)
     probs, seconds = _timed(lambda t: predict_fast(session, tokenizer, t, cfg["max_length"], budget, cap), texts, peak)
     sorted_by_length = lambda lengths: sorted_batches(np.asarray(lengths), budget, cap)
     result = _result(f"onnxruntime {kind}", size, tokenizer, texts, cfg["max_length"], probs, seconds,

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 from bench_child import load_comments, rss_mb
-from bench_peak import MatchedPeak
+from bench_peak import MatchedPeak, run_peak
 from bench_report import FLIPPED
 
 from toxic_tagger import LABELS, TEXT_COLUMN
@@ -125,7 +125,7 @@ def build_module(cfg: dict, labels: np.ndarray, dropout: dict | None = None, cls
 
 def fit_and_time(cfg: dict, module: ToxicClassifier, **fit_inputs) -> dict:
     """Run one epoch (or `steps_limit` steps) and summarise the timed steps."""
-    peak = MatchedPeak(cfg["matmul_sizes"], cfg["matmul_reps"])
+    peak = run_peak(cfg)
     timer = StepTimer(peak, cfg["train"]["warmup_steps"], cfg["probe_seconds"])
     trainer = bench_trainer(timer, cfg["train"]["steps_limit"])
     rss_loaded = rss_mb()
