@@ -111,3 +111,28 @@ def test_layer_lr_decay_scales_each_encoder_layer_from_the_top(tiny_model_dir):
     assert decayed[id(params[top])] == pytest.approx(1e-2) and decayed[id(params[bottom])] < 1e-2
     with pytest.raises(ToxicTaggerError, match="train.layer_lr_decay"):
         ToxicClassifier(model, 1e-2, 0.0, 0.0, 5e-2, layer_lr_decay=0.0)
+
+
+def test_ema_decay_exports_the_average_not_the_last_step(tiny_model_dir, tiny_params, tmp_path):
+    """With a decay this close to 1 the average barely leaves the pretrained weights while the
+    raw weights move, so the export (restored from the best checkpoint) must match the former."""
+    import torch
+    from safetensors.torch import load_file
+
+    from toxic_tagger.errors import ToxicTaggerError
+    from toxic_tagger.split import make_splits
+    from toxic_tagger.train import TrainPaths, fit_and_export, weight_averaging
+
+    params = tiny_params(tmp_path, train={"ema_decay": 0.999999, "baseline_weight": 0})
+    splits = make_splits(read_split(FIXTURE_CSV), params.balance_split, params.seed)
+    paths = TrainPaths(tmp_path / "checkpoints", tmp_path / "logs", tmp_path / "live", tmp_path / "model")
+    fit_and_export(params, splits.train, splits.val, paths, tmp_path, {})
+    name = "encoder.layer.0.attention.self.query.weight"
+    pretrained = load_file(str(tiny_model_dir / "model.safetensors"))[name]
+    exported = load_file(str(paths.model / "model.safetensors"))["bert." + name]
+    raw = torch.load(paths.checkpoints / "best.ckpt", weights_only=True)["current_model_state"]["model.bert." + name]
+    assert (raw - pretrained).abs().max() > 1e-3  # training moved the weights...
+    torch.testing.assert_close(exported, pretrained, atol=1e-4, rtol=0)  # ...their average hardly
+    assert weight_averaging(None) == []
+    with pytest.raises(ToxicTaggerError, match="train.ema_decay"):
+        weight_averaging(1.0)

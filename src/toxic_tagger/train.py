@@ -16,9 +16,10 @@ import lightning as L
 import numpy as np
 import pandas as pd
 import torch
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, WeightAveraging
 from lightning.pytorch.loggers import TensorBoardLogger
 from dvclive.lightning import DVCLiveLogger
+from torch.optim.swa_utils import get_ema_multi_avg_fn
 
 from toxic_tagger import LABELS, TEXT_COLUMN
 from toxic_tagger.baseline import load_baseline, predict_baseline
@@ -66,10 +67,39 @@ def build_trainer(params: Params, paths: TrainPaths) -> tuple[L.Trainer, ModelCh
     ]
     trainer = L.Trainer(
         max_epochs=params.train.epochs, accelerator="auto", devices=1, deterministic=True,
-        callbacks=[checkpoint, stopping], logger=loggers, log_every_n_steps=LOG_EVERY_N_STEPS,
+        callbacks=[checkpoint, stopping, *weight_averaging(params.train.ema_decay)], logger=loggers, log_every_n_steps=LOG_EVERY_N_STEPS,
         num_sanity_val_steps=0, enable_model_summary=False,
     )
     return trainer, checkpoint
+
+
+def weight_averaging(decay: float | None) -> list[Callback]:
+    """The callbacks for `train.ema_decay`: none when null, else one that keeps an exponential
+    moving average of the weights (average <- decay * average + (1 - decay) * weights after every
+    optimizer step). Validation, hence early stopping and the best checkpoint, and the export see
+    the average; the optimizer keeps stepping the raw weights."""
+    if decay is None:
+        return []
+    if not 0.0 < decay < 1.0:
+        raise ToxicTaggerError(f"params.yaml: train.ema_decay must be in (0, 1) or null, got {decay}")
+    return [MovingAverage(decay)]
+
+
+class MovingAverage(WeightAveraging):
+    """Lightning's WeightAveraging with the EMA update, its copy of the weights made on the
+    device the module trains on: Lightning calls `setup` before moving the module, which would
+    leave a GPU run's average on the CPU and copy every weight across after every step."""
+
+    def __init__(self, decay: float) -> None:
+        # Parameters only: a BERT's buffers are integer position ids. The multi-tensor update is
+        # one fused pass over the weights per step instead of a Python loop over ~100 tensors.
+        super().__init__(use_buffers=False, multi_avg_fn=get_ema_multi_avg_fn(decay))
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        pass  # deferred to on_fit_start, once the module is on its device
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().setup(trainer, pl_module, "fit")
 
 
 def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths: TrainPaths, root: Path,
