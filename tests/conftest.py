@@ -61,24 +61,35 @@ def tiny_params(tiny_model_dir: Path):
     return build
 
 
-@pytest.fixture(scope="session")
-def tiny_export(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
-    """The tiny BERT fine-tuned for 2 epochs on the fixture CSV and exported: (paths, summary, params)."""
+def fit_tiny(params, tmp: Path, with_baseline: bool = False) -> tuple:
+    """Fine-tune `params`' model on the fixture CSV's train split and export it, all under `tmp`
+    (checkpoints, logs, live, model; the TF-IDF baseline in `baseline` first when
+    `with_baseline`): (TrainPaths, summary)."""
     from toxic_tagger.baseline import save_baseline, train_baseline
-    from toxic_tagger.config import load_params
     from toxic_tagger.split import make_splits
     from toxic_tagger.table import read_split
     from toxic_tagger.train import TrainPaths, fit_and_export
+
+    splits = make_splits(read_split(FIXTURE_CSV), params.balance_split, params.seed)
+    baseline_dir = tmp / "baseline" if with_baseline else None
+    if baseline_dir is not None:
+        save_baseline(baseline_dir, train_baseline(splits.train, splits.val, params.baseline, params.seed))
+    paths = TrainPaths(tmp / "checkpoints", tmp / "logs", tmp / "live", tmp / "model")
+    summary = fit_and_export(params, splits.train, splits.val, paths, tmp, {"data_sha256": "x"},
+                             baseline_dir=baseline_dir)
+    return paths, summary
+
+
+@pytest.fixture(scope="session")
+def tiny_export(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
+    """The tiny BERT fine-tuned for 2 epochs on the fixture CSV and exported: (paths, summary, params)."""
+    from toxic_tagger.config import load_params
 
     tmp = tmp_path_factory.mktemp("train")
     # A fixed blend weight, so the export always carries the baseline (tuning is tested apart).
     (tmp / "params.yaml").write_text(yaml.safe_dump(shrunk_params_dict(tiny_model_dir, train={"baseline_weight": 0.3})))
     params = load_params(tmp / "params.yaml")
-    splits = make_splits(read_split(FIXTURE_CSV), params.balance_split, params.seed)
-    save_baseline(tmp / "baseline", train_baseline(splits.train, splits.val, params.baseline, params.seed))
-    paths = TrainPaths(tmp / "checkpoints", tmp / "logs", tmp / "live", tmp / "model")
-    summary = fit_and_export(params, splits.train, splits.val, paths, tmp, {"data_sha256": "x"},
-                             baseline_dir=tmp / "baseline")
+    paths, summary = fit_tiny(params, tmp, with_baseline=True)
     return paths, summary, params
 
 

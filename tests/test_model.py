@@ -10,7 +10,7 @@ from toxic_tagger.export import load_exported
 from toxic_tagger.predict import predict_proba
 from toxic_tagger.table import read_split
 
-from conftest import FIXTURE_CSV
+from conftest import FIXTURE_CSV, fit_tiny
 
 LONG = "This is a very long comment about the article. " * 120  # > 512 tokens
 
@@ -120,13 +120,10 @@ def test_ema_decay_exports_the_average_not_the_last_step(tiny_model_dir, tiny_pa
     from safetensors.torch import load_file
 
     from toxic_tagger.errors import ToxicTaggerError
-    from toxic_tagger.split import make_splits
-    from toxic_tagger.train import TrainPaths, fit_and_export, weight_averaging
+    from toxic_tagger.train import weight_averaging
 
     params = tiny_params(tmp_path, train={"ema_decay": 0.999999, "baseline_weight": 0})
-    splits = make_splits(read_split(FIXTURE_CSV), params.balance_split, params.seed)
-    paths = TrainPaths(tmp_path / "checkpoints", tmp_path / "logs", tmp_path / "live", tmp_path / "model")
-    fit_and_export(params, splits.train, splits.val, paths, tmp_path, {})
+    paths, _ = fit_tiny(params, tmp_path)
     name = "encoder.layer.0.attention.self.query.weight"
     pretrained = load_file(str(tiny_model_dir / "model.safetensors"))[name]
     exported = load_file(str(paths.model / "model.safetensors"))["bert." + name]
