@@ -45,10 +45,10 @@ from toxic_tagger.paths import resolve_user_path
 DEFAULT_DATA = "../shared/data/jigsaw-train-15k.csv.gz"
 DEFAULT_MODEL = "models/toxic-tagger"
 PARTS = ("matmul", "tokenize", "train_tutorial", "train_toxic_tagger",
-         *(f"train_toxic_tagger_{param}_flipped" for param in FLIPPED),
-         "predict_tutorial", "predict_fp32", "predict_int8", "predict_ort_fp32", "predict_ort_int8")
+         *(f"train_toxic_tagger_{param}_flipped" for param in FLIPPED), "train_toxic_tagger_bf16",
+         "predict_tutorial", "predict_fp32", "predict_int8", "predict_bf16", "predict_ort_fp32", "predict_ort_int8")
 # Prediction paths compared with torch fp32 on AUROC and outputs (key in results["prediction"]).
-FAST_PATHS = ("int8", "ort_fp32", "ort_int8")
+FAST_PATHS = ("int8", "bf16", "ort_fp32", "ort_int8")
 
 
 def add_shared_options(parser: argparse.ArgumentParser) -> None:
@@ -123,7 +123,7 @@ def train_settings(params) -> dict:
     return {"lr": train.lr, "head_lr": train.head_lr, "weight_decay": train.weight_decay,
             "warmup_fraction": train.warmup_fraction, "pos_weight_power": train.pos_weight_power,
             "cls_only_last_layer": train.cls_only_last_layer, "freeze_embeddings": train.freeze_embeddings,
-            "fast_dropout": train.fast_dropout, "layer_lr_decay": train.layer_lr_decay,
+            "fast_dropout": train.fast_dropout, "layer_lr_decay": train.layer_lr_decay, "precision": train.precision,
             "max_tokens_per_batch": train.max_tokens_per_batch, "max_batch_size": train.max_batch_size,
             "dropout": {"hidden_dropout": params.model.hidden_dropout,
                         "attention_dropout": params.model.attention_dropout}}
@@ -192,6 +192,7 @@ def measure(cfg: dict, comments: dict, in_process: bool) -> dict:
                    "threads": done["matmul"]["threads"]},
         "tokenization": done["tokenize"],
         "training": {"tutorial": done["train_tutorial"], "toxic_tagger": done["train_toxic_tagger"],
+                     "toxic_tagger_bf16": done["train_toxic_tagger_bf16"],
                      **{f"toxic_tagger_{param}_flipped": done[f"train_toxic_tagger_{param}_flipped"]
                         for param in FLIPPED}},
         "prediction": prediction,

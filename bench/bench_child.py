@@ -52,11 +52,13 @@ def parts() -> dict:
         "tokenize": bench_predict.tokenize,
         "train_tutorial": bench_train.train_tutorial,
         "train_toxic_tagger": bench_train.train_toxic_tagger,
+        "train_toxic_tagger_bf16": bench_train.train_toxic_tagger_bf16,
         **{f"train_toxic_tagger_{param}_flipped": partial(bench_train.train_toxic_tagger_flipped, param=param)
            for param in FLIPPED},
         "predict_tutorial": bench_predict.predict_tutorial,
         "predict_fp32": bench_predict.predict_fp32,
         "predict_int8": bench_predict.predict_int8,
+        "predict_bf16": bench_predict.predict_bf16,
         "predict_ort_fp32": bench_predict.predict_ort_fp32,
         "predict_ort_int8": bench_predict.predict_ort_int8,
     }

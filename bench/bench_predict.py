@@ -99,7 +99,7 @@ def predict_tutorial(cfg: dict) -> dict:
     return {**result, **peak.summary(), "rss_after_load_mb": rss_loaded}
 
 
-def predict_batched(cfg: dict, int8: bool) -> dict:
+def predict_batched(cfg: dict, int8: bool, precision: str = "fp32") -> dict:
     texts, _ = load_comments(cfg, "predict")
     model, tokenizer = load_predict_model(cfg)
     size = model_size(model)  # before quantizing: packed int8 weights are not nn.Parameters
@@ -110,9 +110,10 @@ def predict_batched(cfg: dict, int8: bool) -> dict:
     budget, cap = cfg["predict"]["max_tokens_per_batch"], cfg["predict"]["max_batch_size"]
     peak = run_peak(cfg)
     probs, seconds = _timed(
-        lambda t: predict_proba(model, tokenizer, t, cfg["max_length"], budget, cap, progress=False), texts, peak)
+        lambda t: predict_proba(model, tokenizer, t, cfg["max_length"], budget, cap, progress=False,
+                                precision=precision), texts, peak)
     sorted_by_length = lambda lengths: sorted_batches(np.asarray(lengths), budget, cap)
-    result = _result("toxic-tagger int8" if int8 else "toxic-tagger fp32", size, tokenizer, texts,
+    result = _result("toxic-tagger int8" if int8 else f"toxic-tagger {precision}", size, tokenizer, texts,
                      cfg["max_length"], probs, seconds, sorted_by_length, None)
     return {**result, **peak.summary(), "rss_after_load_mb": rss_loaded, "quantize_seconds": quantize_seconds if int8 else 0.0,
             "max_tokens_per_batch": budget, "max_batch_size": cap}
@@ -124,6 +125,13 @@ def predict_fp32(cfg: dict) -> dict:
 
 def predict_int8(cfg: dict) -> dict:
     return predict_batched(cfg, int8=True)
+
+
+def predict_bf16(cfg: dict) -> dict:
+    """torch with bf16 autocast (`toxic-tagger predict --runtime torch-bf16`)."""
+    from toxic_tagger.precision import native_bf16
+
+    return {**predict_batched(cfg, int8=False, precision="bf16"), "native_bf16": native_bf16()}
 
 
 def predict_onnxruntime(cfg: dict, kind: str) -> dict:

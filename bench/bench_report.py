@@ -71,6 +71,7 @@ def training_rows(training: dict, peak: float) -> list[Row]:
         Row("train peak RSS", old["peak_rss_mb"], new["peak_rss_mb"], _ratio(new["peak_rss_mb"], old["peak_rss_mb"]),
             "", None, "MiB"),
         *(row for param in FLIPPED for row in flip_rows(training, param)),
+        *bf16_training_rows(training),
     ]
 
 
@@ -91,12 +92,40 @@ def flip_rows(training: dict, param: str) -> list[Row]:
                        on["samples_per_s"])]
 
 
+def bf16_training_rows(training: dict) -> list[Row]:
+    """toxic-tagger's own path at its `train.precision` (left) and in bf16 (right): samples/s
+    over the same batches. Empty when the bench did not run bf16 (older results)."""
+    other = training.get("toxic_tagger_bf16")
+    if not other:
+        return []
+    main = training["toxic_tagger"]
+    return [_speed_row(f"train samples/s, toxic-tagger: precision {main.get('precision', 'fp32')} | bf16"
+                       f"{_emulated(other)}", main["samples_per_s"], other["samples_per_s"])]
+
+
+def _emulated(side: dict) -> str:
+    return "" if side.get("native_bf16", True) else " (EMULATED: this CPU has no bf16 units)"
+
+
+def bf16_prediction_rows(prediction: dict) -> list[Row]:
+    """torch under bf16 autocast vs the tutorial, and its mean AUROC vs fp32 on the same comments
+    (absent from older results). No efficiency row: bf16 matmuls are not fp32 FLOPs."""
+    if "bf16" not in prediction:
+        return []
+    auroc = prediction["auroc"]
+    return [_speed_row(f"predict comments/s torch bf16{_emulated(prediction['bf16'])}",
+                       prediction["tutorial"]["comments_per_s"], prediction["bf16"]["comments_per_s"], 12),
+            _auroc_row("mean AUROC fp32 -> torch bf16 (ratio col: difference)", auroc["fp32_mean"],
+                       auroc.get("bf16_mean"))]
+
+
 def prediction_rows(prediction: dict, peak: float) -> list[Row]:
     old, fp32, int8, auroc = prediction["tutorial"], prediction["fp32"], prediction["int8"], prediction["auroc"]
     return [
         _speed_row("predict comments/s fp32", old["comments_per_s"], fp32["comments_per_s"], 6),
         _speed_row("predict comments/s torch int8", old["comments_per_s"], int8["comments_per_s"], 12),
         *onnxruntime_speed_rows(prediction),
+        *bf16_prediction_rows(prediction),
         *_efficiency_rows("predict efficiency fp32", old, fp32, peak),
         *onnxruntime_efficiency_rows(prediction, peak),
         _auroc_row("mean AUROC fp32 -> torch int8 (ratio col: difference)", auroc["fp32_mean"], auroc["int8_mean"]),

@@ -36,6 +36,7 @@ from toxic_tagger.cls_only import supports
 from toxic_tagger.datamodule import CommentDataModule
 from toxic_tagger.flops import batch_flops, cls_only_skipped_flops, frozen_embeddings_skipped_flops, model_size
 from toxic_tagger.module import ToxicClassifier
+from toxic_tagger.precision import lightning_precision, native_bf16
 from toxic_tagger.pretrained import load_classifier, load_tokenizer
 from toxic_tagger.runtime import seed_everything
 from toxic_tagger.train import pos_weight
@@ -98,10 +99,11 @@ class TutorialDataset(torch.utils.data.Dataset):
                 "labels": self.labels[index]}
 
 
-def bench_trainer(timer: StepTimer, steps_limit: int | None) -> L.Trainer:
+def bench_trainer(timer: StepTimer, steps_limit: int | None, precision: str = "fp32") -> L.Trainer:
     """The train stage's Trainer without checkpoints, loggers and validation (not training steps)."""
     return L.Trainer(
         max_epochs=1, max_steps=steps_limit or -1, accelerator="cpu", devices=1, deterministic=True,
+        precision=lightning_precision(precision),
         callbacks=[timer], logger=False, enable_checkpointing=False, enable_progress_bar=False,
         enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
     )
@@ -109,25 +111,26 @@ def bench_trainer(timer: StepTimer, steps_limit: int | None) -> L.Trainer:
 
 def build_module(cfg: dict, labels: np.ndarray, dropout: dict | None = None, cls_only: bool = False,
                  freeze_embeddings: bool = False, fast_dropout: bool = False,
-                 layer_lr_decay: float = 1.0) -> ToxicClassifier:
+                 layer_lr_decay: float = 1.0, precision: str = "fp32") -> ToxicClassifier:
     """`dropout` (hidden_dropout, attention_dropout) as the train stage sets them; None keeps the
     checkpoint's own rates, as the tutorial's BertModel did. `cls_only` / `freeze_embeddings` /
     `fast_dropout`: the train stage's `train.cls_only_last_layer` / `train.freeze_embeddings` /
     `train.fast_dropout` (the tutorial runs every layer in full, trains every weight and uses
-    torch's dropout). `layer_lr_decay`: `train.layer_lr_decay` (1.0, one lr, on the tutorial's side)."""
+    torch's dropout). `layer_lr_decay`: `train.layer_lr_decay` (1.0, one lr, on the tutorial's side).
+    `precision`: `train.precision` (fp32 on the tutorial's side)."""
     seed_everything(cfg["seed"])
     train = cfg["train"]
     model = load_classifier(cfg["train_model"], cfg["root"], **(dropout or {}))
     return ToxicClassifier(model, train["lr"], train["weight_decay"], train["warmup_fraction"], train["head_lr"],
                            pos_weight(labels, train["pos_weight_power"]), cls_only, freeze_embeddings, fast_dropout,
-                           layer_lr_decay)
+                           layer_lr_decay, precision)
 
 
 def fit_and_time(cfg: dict, module: ToxicClassifier, **fit_inputs) -> dict:
     """Run one epoch (or `steps_limit` steps) and summarise the timed steps."""
     peak = run_peak(cfg)
     timer = StepTimer(peak, cfg["train"]["warmup_steps"], cfg["probe_seconds"])
-    trainer = bench_trainer(timer, cfg["train"]["steps_limit"])
+    trainer = bench_trainer(timer, cfg["train"]["steps_limit"], module.hparams.precision)
     rss_loaded = rss_mb()
     started = time.perf_counter()
     trainer.fit(module, **fit_inputs)
@@ -176,7 +179,7 @@ def toxic_tagger_module(cfg: dict, labels: np.ndarray) -> ToxicClassifier:
     """`build_module` with every train-stage setting in `cfg["train"]` (toxic-tagger's side)."""
     train = cfg["train"]
     return build_module(cfg, labels, train["dropout"], train["cls_only_last_layer"], train["freeze_embeddings"],
-                        train["fast_dropout"], train["layer_lr_decay"])
+                        train["fast_dropout"], train["layer_lr_decay"], train["precision"])
 
 
 def toxic_tagger_data(cfg: dict, texts: list[str], labels: np.ndarray) -> CommentDataModule:
@@ -194,8 +197,13 @@ def train_toxic_tagger(cfg: dict) -> dict:
     module = toxic_tagger_module(cfg, labels)
     data = toxic_tagger_data(cfg, texts, labels)
     train = cfg["train"]
-    return {"path": "toxic-tagger", "max_tokens_per_batch": train["max_tokens_per_batch"],
+    return {"path": "toxic-tagger", "max_tokens_per_batch": train["max_tokens_per_batch"], "precision": train["precision"],
             **{param: train[param] for param in FLIPPED}, **fit_and_time(cfg, module, datamodule=data)}
+
+
+def train_toxic_tagger_bf16(cfg: dict) -> dict:
+    """`train_toxic_tagger` with `train.precision` bf16 (same comments, batches and steps)."""
+    return {**train_toxic_tagger({**cfg, "train": {**cfg["train"], "precision": "bf16"}}), "native_bf16": native_bf16()}
 
 
 def train_toxic_tagger_flipped(cfg: dict, param: str) -> dict:

@@ -217,7 +217,12 @@ def test_smoke_run_on_a_handful_of_comments(tiny_model_dir, tmp_path):
         assert flipped[param] != training["toxic_tagger"][param]
         assert flipped[other] == training["toxic_tagger"][other]
         assert flipped["real_tokens"] == training["toxic_tagger"]["real_tokens"]
+    # the bf16 side trains the same batches; bf16 prediction scores the same comments closely
+    assert training["toxic_tagger_bf16"]["precision"] == "bf16" != training["toxic_tagger"]["precision"]
+    assert training["toxic_tagger_bf16"]["real_tokens"] == training["toxic_tagger"]["real_tokens"]
     auroc = results["prediction"]["auroc"]
+    assert results["prediction"]["bf16"]["comments"] == 12 and auroc["max_abs_prob_diff_bf16_vs_fp32"] < 0.05
+    assert any("torch bf16" in m for m in (row["metric"] for row in results["summary"]))
     # padding to max_length and length-sorted dynamic padding give the same outputs
     assert auroc["max_abs_prob_diff_tutorial_vs_fp32"] < 1e-5
     assert results["prediction"]["tutorial"]["comments"] == 4 and results["prediction"]["fp32"]["comments"] == 12
@@ -277,6 +282,7 @@ def test_ab_param_builds_one_side_with_the_param_and_one_without(tiny_model_dir,
     cfg = {"root": str(ROOT), "seed": 0, "train_model": str(tiny_model_dir),
            "train": {"lr": 1e-3, "head_lr": 1e-3, "weight_decay": 0.0, "warmup_fraction": 0.0, "pos_weight_power": 0,
                      "cls_only_last_layer": True, "freeze_embeddings": True, "fast_dropout": True, "layer_lr_decay": 0.5,
+                     "precision": "fp32",
                      "dropout": {"hidden_dropout": 0.1, "attention_dropout": 0.0}}}
     row = bench_params.ab_param(cfg, np.zeros((4, 6), dtype=np.float32), [{}, {}, {}], "fast_dropout", 0)
     assert row["steps_timed"] == 3 and len(seen) == 6

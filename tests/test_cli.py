@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 
 from toxic_tagger import LABELS
@@ -62,6 +63,20 @@ def test_predict_onnxruntime_matches_torch(tiny_export, tmp_path, capsys):
         outputs[runtime] = pd.read_csv(out, dtype={"id": str})
     assert list(tmp_path.joinpath("cache").glob("*.onnx"))  # the built graph is kept for the next call
     pd.testing.assert_frame_equal(outputs["torch"][list(LABELS)], outputs["onnxruntime"][list(LABELS)], atol=1e-4, rtol=0)
+
+
+def test_predict_torch_bf16_is_close_to_torch(tiny_export, tmp_path, capsys):
+    paths, _, _ = tiny_export
+    outputs = {}
+    for runtime in ("torch", "torch-bf16"):
+        out = tmp_path / f"{runtime}.csv"
+        code, _, err = in_process(capsys, "predict", "--model", str(paths.model), "--input", str(FIXTURE_CSV),
+                                  "--output", str(out), "--runtime", runtime)
+        assert code == 0, err
+        outputs[runtime] = pd.read_csv(out, dtype={"id": str})
+    torch_probs, bf16_probs = (outputs[r][list(LABELS)].to_numpy() for r in ("torch", "torch-bf16"))
+    assert 0 < np.abs(torch_probs - bf16_probs).max() < 0.02  # bf16 did run, and stays close
+    assert outputs["torch-bf16"]["id"].tolist() == outputs["torch"]["id"].tolist()
 
 
 def test_predict_errors_are_one_line(tiny_export, tmp_path, capsys):

@@ -26,7 +26,7 @@ from toxic_tagger.io import write_csv
 from toxic_tagger.report import add_report_parser, report_command
 
 DEFAULT_MODEL = "models/toxic-tagger"
-RUNTIMES = ("torch", "onnxruntime", "onnxruntime-int8")
+RUNTIMES = ("torch", "torch-bf16", "onnxruntime", "onnxruntime-int8")
 ONNX_CACHE = Path.home() / ".cache" / "toxic-tagger" / "onnx"
 
 
@@ -43,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="padded tokens per batch (default 2048: faster on CPU than larger batches, see bench/README.md)")
     predict.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
     predict.add_argument("--runtime", default="torch", choices=RUNTIMES,
-                         help="torch (default); onnxruntime: the same model as a fused ONNX graph; onnxruntime-int8: "
-                              "also int8 weights, fastest, probabilities move slightly (see README)")
+                         help="torch (default); torch-bf16: matmuls in bf16, fast on CPUs with AMX (slow elsewhere); "
+                              "onnxruntime: the same model as a fused ONNX graph; onnxruntime-int8: "
+                              "also int8 weights, fastest without AMX, probabilities move slightly (see README)")
     predict.add_argument("--onnx-cache", default=str(ONNX_CACHE),
                          help=f"where built ONNX graphs are kept, keyed by the weights (default {ONNX_CACHE})")
     add_report_parser(commands)
@@ -84,6 +85,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def predict_command(args: argparse.Namespace) -> None:
     from toxic_tagger.export import load_exported
+    from toxic_tagger.precision import warn_if_emulated
     from toxic_tagger.predict import predict_exported
     from toxic_tagger.runtime import configure_threads
 
@@ -91,8 +93,11 @@ def predict_command(args: argparse.Namespace) -> None:
     configure_threads(args.threads)
     model = load_exported(args.model)
     texts = frame[TEXT_COLUMN].tolist()
-    if args.runtime == "torch":
-        probs = predict_exported(model, texts, args.max_tokens_per_batch, progress=len(frame) > 1000)
+    if args.runtime.startswith("torch"):
+        precision = "bf16" if args.runtime == "torch-bf16" else "fp32"
+        warn_if_emulated(precision)
+        probs = predict_exported(model, texts, args.max_tokens_per_batch, progress=len(frame) > 1000,
+                                 precision=precision)
     else:
         from toxic_tagger.fast_predict import build_session, predict_exported_fast
 

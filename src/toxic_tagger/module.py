@@ -20,6 +20,7 @@ from toxic_tagger.cls_only import cls_only_last_layer
 from toxic_tagger.dropout import replace_dropout
 from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.metrics import per_tag_auroc
+from toxic_tagger.precision import fp32_attention
 
 
 def embedding_module(model) -> torch.nn.Module:
@@ -54,7 +55,8 @@ def layer_depth(name: str, layers: int) -> int:
 class ToxicClassifier(L.LightningModule):
     def __init__(self, model, lr: float, weight_decay: float, warmup_fraction: float, head_lr: float,
                  pos_weight: list[float] | None = None, cls_only: bool = False,
-                 freeze_embeddings: bool = False, fast_dropout: bool = False, layer_lr_decay: float = 1.0) -> None:
+                 freeze_embeddings: bool = False, fast_dropout: bool = False, layer_lr_decay: float = 1.0,
+                 precision: str = "fp32") -> None:
         super().__init__()
         if not 0.0 < layer_lr_decay <= 1.0:
             raise ToxicTaggerError(f"params.yaml: train.layer_lr_decay must be in (0, 1], got {layer_lr_decay}")
@@ -73,7 +75,9 @@ class ToxicClassifier(L.LightningModule):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         # cls_only: the last layer computes only the [CLS] output the head reads (cls_only.py).
-        with cls_only_last_layer(self.model, self.hparams.cls_only):
+        # bf16 (Lightning autocasts the steps): attention stays fp32, its bf16 backward is slow.
+        bf16 = self.hparams.precision == "bf16"
+        with cls_only_last_layer(self.model, self.hparams.cls_only), fp32_attention(self.model, bf16):
             return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
 
     def model_step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -30,6 +30,7 @@ from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.export import export_model
 from toxic_tagger.metrics import per_tag_auroc, tune_thresholds
 from toxic_tagger.module import ToxicClassifier
+from toxic_tagger.precision import lightning_precision, warn_if_emulated
 from toxic_tagger.predict import predict_encoded
 from toxic_tagger.pretrained import load_classifier, load_tokenizer
 from toxic_tagger.runtime import configure_threads, seed_everything
@@ -65,8 +66,10 @@ def build_trainer(params: Params, paths: TrainPaths) -> tuple[L.Trainer, ModelCh
         # dvc.yaml declares DVCLive's outputs itself, and `dvc exp run` records the experiment.
         DVCLiveLogger(dir=str(paths.live), dvcyaml=False, save_dvc_exp=False),
     ]
+    warn_if_emulated(params.train.precision)
     trainer = L.Trainer(
         max_epochs=params.train.epochs, accelerator="auto", devices=1, deterministic=True,
+        precision=lightning_precision(params.train.precision),
         callbacks=[checkpoint, stopping, *weight_averaging(params.train.ema_decay)], logger=loggers, log_every_n_steps=LOG_EVERY_N_STEPS,
         num_sanity_val_steps=0, enable_model_summary=False,
     )
@@ -117,7 +120,7 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
                              params.train.weight_decay, params.train.warmup_fraction, params.train.head_lr,
                              pos_weight(label_matrix(train), params.train.pos_weight_power),
                              params.train.cls_only_last_layer, params.train.freeze_embeddings,
-                             params.train.fast_dropout, params.train.layer_lr_decay)
+                             params.train.fast_dropout, params.train.layer_lr_decay, params.train.precision)
     trainer, checkpoint = build_trainer(params, paths)
     started = time.perf_counter()
     trainer.fit(module, datamodule=data)

@@ -1,0 +1,85 @@
+"""bf16 autocast for training (`train.precision`) and prediction (`--runtime torch-bf16`).
+
+On CPUs with native bf16 matrix units (Intel AMX: Sapphire Rapids and later) a bf16 matmul runs
+several times faster than fp32; elsewhere it is emulated and slower, so fp32 stays the default.
+
+    with autocast("bf16"):                    # matmuls in bf16, weights stay fp32
+        logits = model(**inputs).logits
+    with fp32_attention(model):               # training: attention itself back in fp32
+        ...
+
+Why attention goes back to fp32 in training: torch's CPU flash-attention backward in bf16 was
+about 3x slower than in fp32 (measured on a 2-core Sapphire Rapids, BERT head size 32), which
+ate most of the matmul gain. Forward-only prediction keeps bf16 attention (it was faster).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+
+import torch
+
+PRECISIONS = ("fp32", "bf16")
+FP32_ATTENTION = "sdpa_fp32"  # the name the attention function below is registered under
+
+
+def lightning_precision(precision: str) -> str:
+    """Lightning's name for `train.precision` (weights stay fp32 in both)."""
+    return {"fp32": "32-true", "bf16": "bf16-mixed"}[precision]
+
+
+def native_bf16() -> bool:
+    """True when this CPU has bf16 matmul instructions (oneDNN's check: AVX512-BF16 or AMX)."""
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def warn_if_emulated(precision: str) -> None:
+    """bf16 on a CPU without bf16 instructions works but is slower than fp32: say so."""
+    if precision == "bf16" and not native_bf16():
+        warnings.warn("bf16 requested on a CPU without bf16 matmul instructions: it runs emulated and "
+                      "slower than fp32 (precision fp32 is the fast choice here)", stacklevel=2)
+
+
+def autocast(precision: str):
+    """A bf16 autocast context on the CPU for "bf16", a no-op for "fp32"."""
+    return torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
+
+
+def _sdpa_fp32(module, query, key, value, attention_mask, **kwargs):
+    """transformers' sdpa attention with half-precision inputs computed in fp32; output in the
+    inputs' dtype. fp32 inputs pass straight through."""
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    dtype = query.dtype
+    if dtype == torch.float32:
+        return sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
+    if attention_mask is not None and attention_mask.is_floating_point():
+        attention_mask = attention_mask.float()
+    with torch.autocast("cpu", enabled=False):
+        output, weights = sdpa_attention_forward(module, query.float(), key.float(), value.float(),
+                                                 attention_mask, **kwargs)
+    return output.to(dtype), weights
+
+
+@contextmanager
+def fp32_attention(model, enabled: bool = True) -> Iterator[bool]:
+    """While open, a transformers model using sdpa attention computes attention in fp32 even
+    under autocast; yields whether it does. The config's attention name is restored on exit, so
+    saving the model writes nothing of this."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+
+    config = model.config
+    if not enabled or getattr(config, "_attn_implementation", None) != "sdpa":
+        yield False
+        return
+    AttentionInterface.register(FP32_ATTENTION, _sdpa_fp32)
+    # The padding mask too: transformers builds no mask at all for a name it has no mask maker for.
+    ALL_MASK_ATTENTION_FUNCTIONS.register(FP32_ATTENTION, sdpa_mask)
+    config._attn_implementation = FP32_ATTENTION
+    try:
+        yield True
+    finally:
+        config._attn_implementation = "sdpa"
