@@ -70,8 +70,8 @@ def build_trainer(params: Params, paths: TrainPaths) -> tuple[L.Trainer, ModelCh
     trainer = L.Trainer(
         max_epochs=params.train.epochs, accelerator="auto", devices=1, deterministic=True,
         precision=lightning_precision(params.train.precision),
-        callbacks=[checkpoint, stopping, *weight_averaging(params.train.ema_decay)], logger=loggers, log_every_n_steps=LOG_EVERY_N_STEPS,
-        num_sanity_val_steps=0, enable_model_summary=False,
+        callbacks=[checkpoint, stopping, *weight_averaging(params.train.ema_decay)], logger=loggers,
+        log_every_n_steps=LOG_EVERY_N_STEPS, num_sanity_val_steps=0, enable_model_summary=False,
     )
     return trainer, checkpoint
 
