@@ -27,6 +27,7 @@ from bench_peak import MatchedPeak, run_peak
 from toxic_tagger.batching import sorted_batches
 from toxic_tagger.fast_predict import build_session, predict_fast
 from toxic_tagger.flops import ModelSize, batches_cls_only_skipped_flops, batches_flops, matmul_peak, model_size
+from toxic_tagger.precision import native_bf16
 from toxic_tagger.predict import predict_proba
 from toxic_tagger.quantize import quantize_int8
 from toxic_tagger.runtime import seed_everything
@@ -129,8 +130,6 @@ def predict_int8(cfg: dict) -> dict:
 
 def predict_bf16(cfg: dict) -> dict:
     """torch with bf16 autocast (`toxic-tagger predict --runtime torch-bf16`)."""
-    from toxic_tagger.precision import native_bf16
-
     return {**predict_batched(cfg, int8=False, precision="bf16"), "native_bf16": native_bf16()}
 
 

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -52,28 +53,25 @@ def test_predict_csv_keeps_ids_and_order(tiny_export, tmp_path, capsys):
     assert list(scored.columns) == ["id", "comment_text", *LABELS, "tags"]
 
 
+def predict_with(capsys, model: Path, tmp_path: Path, runtime: str) -> pd.DataFrame:
+    """`toxic-tagger predict` on the fixture CSV with `runtime`: the scored CSV it wrote."""
+    out = tmp_path / f"{runtime}.csv"
+    code, _, err = in_process(capsys, "predict", "--model", str(model), "--input", str(FIXTURE_CSV),
+                              "--output", str(out), "--runtime", runtime, "--onnx-cache", str(tmp_path / "cache"))
+    assert code == 0, err
+    return pd.read_csv(out, dtype={"id": str})
+
+
 def test_predict_onnxruntime_matches_torch(tiny_export, tmp_path, capsys):
     paths, _, _ = tiny_export
-    outputs = {}
-    for runtime in ("torch", "onnxruntime"):
-        out = tmp_path / f"{runtime}.csv"
-        code, _, err = in_process(capsys, "predict", "--model", str(paths.model), "--input", str(FIXTURE_CSV),
-                                  "--output", str(out), "--runtime", runtime, "--onnx-cache", str(tmp_path / "cache"))
-        assert code == 0, err
-        outputs[runtime] = pd.read_csv(out, dtype={"id": str})
+    outputs = {runtime: predict_with(capsys, paths.model, tmp_path, runtime) for runtime in ("torch", "onnxruntime")}
     assert list(tmp_path.joinpath("cache").glob("*.onnx"))  # the built graph is kept for the next call
     pd.testing.assert_frame_equal(outputs["torch"][list(LABELS)], outputs["onnxruntime"][list(LABELS)], atol=1e-4, rtol=0)
 
 
 def test_predict_torch_bf16_is_close_to_torch(tiny_export, tmp_path, capsys):
     paths, _, _ = tiny_export
-    outputs = {}
-    for runtime in ("torch", "torch-bf16"):
-        out = tmp_path / f"{runtime}.csv"
-        code, _, err = in_process(capsys, "predict", "--model", str(paths.model), "--input", str(FIXTURE_CSV),
-                                  "--output", str(out), "--runtime", runtime)
-        assert code == 0, err
-        outputs[runtime] = pd.read_csv(out, dtype={"id": str})
+    outputs = {runtime: predict_with(capsys, paths.model, tmp_path, runtime) for runtime in ("torch", "torch-bf16")}
     torch_probs, bf16_probs = (outputs[r][list(LABELS)].to_numpy() for r in ("torch", "torch-bf16"))
     assert 0 < np.abs(torch_probs - bf16_probs).max() < 0.02  # bf16 did run, and stays close
     assert outputs["torch-bf16"]["id"].tolist() == outputs["torch"]["id"].tolist()

@@ -18,10 +18,10 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from functools import cache
 
 import torch
 
-PRECISIONS = ("fp32", "bf16")
 FP32_ATTENTION = "sdpa_fp32"  # the name the attention function below is registered under
 
 
@@ -63,21 +63,27 @@ def _sdpa_fp32(module, query, key, value, attention_mask, **kwargs):
     return output.to(dtype), weights
 
 
+@cache
+def _register_fp32_attention() -> None:
+    """Make FP32_ATTENTION a name transformers knows (once per process, not per forward)."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+
+    AttentionInterface.register(FP32_ATTENTION, _sdpa_fp32)
+    # The padding mask too: transformers builds no mask at all for a name it has no mask maker for.
+    ALL_MASK_ATTENTION_FUNCTIONS.register(FP32_ATTENTION, sdpa_mask)
+
+
 @contextmanager
 def fp32_attention(model, enabled: bool = True) -> Iterator[bool]:
     """While open, a transformers model using sdpa attention computes attention in fp32 even
     under autocast; yields whether it does. The config's attention name is restored on exit, so
     saving the model writes nothing of this."""
-    from transformers import AttentionInterface
-    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
-
     config = model.config
     if not enabled or getattr(config, "_attn_implementation", None) != "sdpa":
         yield False
         return
-    AttentionInterface.register(FP32_ATTENTION, _sdpa_fp32)
-    # The padding mask too: transformers builds no mask at all for a name it has no mask maker for.
-    ALL_MASK_ATTENTION_FUNCTIONS.register(FP32_ATTENTION, sdpa_mask)
+    _register_fp32_attention()
     config._attn_implementation = FP32_ATTENTION
     try:
         yield True
