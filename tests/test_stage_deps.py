@@ -1,0 +1,95 @@
+"""dvc.yaml declares, for every stage, the library modules its script runs.
+
+A module a stage imports but does not list is invisible to DVC: editing it leaves `dvc repro`
+and `dvc status` saying the stage is up to date, and the cached outputs describe old code. The
+test follows imports from each stage script through `src/toxic_tagger/` (lazy imports inside
+functions included) and compares them with the stage's `deps`.
+"""
+
+from __future__ import annotations
+
+import ast
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = "toxic_tagger"
+SRC = ROOT / "src" / PACKAGE
+
+# Plumbing every stage shares, left out of `deps` on purpose: argument parsing, logging,
+# atomic writes, path resolution, the params schema (the values are tracked through `params:`)
+# and the package's label constants. Listing them would rerun every stage on any edit to them.
+PLUMBING = {"__init__", "config", "errors", "io", "paths", "runtime"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Names of `toxic_tagger` modules that `path` imports anywhere in its source."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            # `from toxic_tagger import x` may name a module x as well as a constant
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == PACKAGE:
+                module = parts[1] if len(parts) > 1 else "__init__"
+                if (SRC / f"{module}.py").is_file():
+                    found.add(module)
+    return found
+
+
+def closure(script: Path) -> set[str]:
+    """Every `toxic_tagger` module reachable by imports from `script`."""
+    seen: set[str] = set()
+    todo = list(imported_modules(script))
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(imported_modules(SRC / f"{module}.py"))
+    return seen
+
+
+def stages() -> dict:
+    return yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+
+
+def stage_script(stage: dict) -> Path:
+    args = shlex.split(stage["cmd"])
+    assert args[0] == "python" and args[1].startswith("stages/"), stage["cmd"]
+    return ROOT / args[1]
+
+
+def declared_modules(stage: dict) -> set[str]:
+    prefix = f"src/{PACKAGE}/"
+    return {dep[len(prefix):-3] for dep in stage["deps"] if dep.startswith(prefix) and dep.endswith(".py")}
+
+
+@pytest.mark.parametrize("name", sorted(stages()))
+def test_stage_declares_the_modules_it_runs(name):
+    stage = stages()[name]
+    script = stage_script(stage)
+    assert f"stages/{script.name}" in stage["deps"], f"{name}: its own script is not a dep"
+    missing = closure(script) - PLUMBING - declared_modules(stage)
+    assert not missing, f"dvc.yaml stage {name!r} imports but does not declare: " + ", ".join(
+        f"src/{PACKAGE}/{module}.py" for module in sorted(missing))
+
+
+@pytest.mark.parametrize("name", sorted(stages()))
+def test_stage_deps_exist(name):
+    missing = [dep for dep in stages()[name]["deps"] if dep.startswith(("src/", "stages/")) and not (ROOT / dep).exists()]
+    assert not missing, f"dvc.yaml stage {name!r} lists files that do not exist: {missing}"
+
+
+def test_import_scan_follows_lazy_imports(tmp_path):
+    script = tmp_path / "stage.py"
+    script.write_text("from toxic_tagger.table import read_split\n"
+                      "def run():\n    from toxic_tagger import predict\n    import toxic_tagger.curves\n")
+    assert imported_modules(script) == {"table", "predict", "curves", "__init__"}
