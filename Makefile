@@ -41,7 +41,7 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(RUN) python bench/bench.py --data $(REAL) $(BENCH_ARGS)
 
-# Interleaved A/B of the train stage's boolean speed params (~6 min); options: BENCH_PARAMS_ARGS="--steps 20"
+# Interleaved A/B of the train stage's speed params, precision bf16 / fp32 included (~6 min); options: BENCH_PARAMS_ARGS="--steps 20"
 bench-params: $(STAMP)
 	$(RUN) python bench/bench_params.py --data $(REAL) $(BENCH_PARAMS_ARGS)
 

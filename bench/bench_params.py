@@ -1,19 +1,21 @@
-"""Interleaved A/B of the train stage's boolean speed params, in one process.
+"""Interleaved A/B of the train stage's speed params, in one process.
 
     make bench-params                              # 1,024 real comments, max_length 512 (~6 min on 2 cores)
     python bench/bench_params.py --train-comments 64 --steps 6   # a quick look
 
 `bench.py` runs toxic-tagger's training once with each param flipped, one run after the
 other; on a machine whose speed drifts by ~10% between consecutive one-minute runs, that
-cannot resolve a lever worth a few percent. Here, for each param in `bench_report.FLIPPED`,
-two `ToxicClassifier`s are built from the same seed, one with `train.<param>` on and one off,
-and every training batch (the `train` stage's length-bucketed batches of the same comments)
+cannot resolve a lever worth a few percent. Here, for each param in `COMPARED` (the boolean
+ones of `bench_report.FLIPPED`, and `train.precision` bf16 against fp32), two `ToxicClassifier`s
+are built from the same seed, one with `train.<param>` on and one off, and every training batch (the `train` stage's length-bucketed batches of the same comments)
 is run through both, one step each, in alternating order, so drift hits both sides alike.
 A step is forward, BCE loss, backward, fused AdamW step and zero_grad, under
 `torch.use_deterministic_algorithms(True)` as Lightning's `deterministic=True` runs it (no LR
-schedule or logging: the same small cost on both sides). The first `--warmup-steps` batches
+schedule or logging: the same small cost on both sides); a bf16 side runs forward and loss under
+bf16 autocast, as Lightning's "bf16-mixed" does. The first `--warmup-steps` batches
 are left out. Prints, per param, seconds on and off and their ratio (off / on: above 1 means
-the param saves time), and the median of the per-batch ratios; writes --output.
+the param saves time), and the median of the per-batch ratios; writes --output. A bf16 row on
+a CPU without bf16 units is marked emulated (it runs, slower).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from bench_train import toxic_tagger_data, toxic_tagger_module
 from bench import add_shared_options, load_frame, select_comments, train_settings
 from toxic_tagger.config import load_params
 from toxic_tagger.io import write_json
+from toxic_tagger.precision import autocast, native_bf16
 from toxic_tagger.runtime import configure_threads, quiet_libraries
 
 
@@ -50,10 +53,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+# Each compared param: (value "on", value "off"). On is the train stage's default for the
+# booleans; for precision it is the faster choice on CPUs with bf16 units.
+COMPARED = {**{param: (True, False) for param in FLIPPED}, "precision": ("bf16", "fp32")}
+
+
 def training_step(module, optimizer: torch.optim.Optimizer, batch: dict[str, torch.Tensor]) -> float:
-    """One optimizer step on `batch`; its wall seconds."""
+    """One optimizer step on `batch` (forward and loss under the module's precision); its wall seconds."""
     started = time.perf_counter()
-    loss, _ = module.model_step(batch)
+    with autocast(module.hparams.precision):
+        loss, _ = module.model_step(batch)
     loss.backward()
     optimizer.step()
     optimizer.zero_grad()
@@ -61,18 +70,20 @@ def training_step(module, optimizer: torch.optim.Optimizer, batch: dict[str, tor
 
 
 def ab_param(cfg: dict, labels, batches: list[dict], param: str, warmup: int) -> dict:
-    """Seconds per side (param on / off) over the same batches, stepped alternately."""
-    sides = {}
-    for value in (True, False):
+    """Seconds per side (param on / off, values from COMPARED) over the same batches, stepped alternately."""
+    values = COMPARED[param]
+    sides = []
+    for value in values:
         module = toxic_tagger_module({**cfg, "train": {**cfg["train"], param: value}}, labels)
-        sides[value] = (module, torch.optim.AdamW(module.parameter_groups(), lr=cfg["train"]["lr"], fused=True))
-    seconds = {True: [], False: []}
+        sides.append((module, torch.optim.AdamW(module.parameter_groups(), lr=cfg["train"]["lr"], fused=True)))
+    seconds: list[list[float]] = [[], []]
     for index, batch in enumerate(batches):
-        for value in (True, False) if index % 2 == 0 else (False, True):
-            seconds[value].append(training_step(*sides[value], batch))
-    on, off = seconds[True][warmup:], seconds[False][warmup:]
-    return {"param": param, "steps_timed": len(on), "seconds_on": sum(on), "seconds_off": sum(off),
-            "speedup_off_over_on": sum(off) / sum(on),
+        for side in (0, 1) if index % 2 == 0 else (1, 0):
+            seconds[side].append(training_step(*sides[side], batch))
+    on, off = seconds[0][warmup:], seconds[1][warmup:]
+    emulated = param == "precision" and not native_bf16()
+    return {"param": param, "on": values[0], "off": values[1], "emulated": emulated, "steps_timed": len(on),
+            "seconds_on": sum(on), "seconds_off": sum(off), "speedup_off_over_on": sum(off) / sum(on),
             "median_step_ratio_off_over_on": statistics.median(b / a for a, b in zip(on, off))}
 
 
@@ -104,7 +115,7 @@ def main(argv: list[str] | None = None) -> dict:
     batches = training_batches(cfg, picked["texts"], labels, args.steps)
     check_enough(batches, args.warmup_steps)
     rows = []
-    for param in FLIPPED:
+    for param in COMPARED:
         print(f"[bench-params] {param}: {len(batches)} batches, each through both sides ...", file=sys.stderr, flush=True)
         rows.append(ab_param(cfg, labels, batches, param, args.warmup_steps))
     results = {"machine": describe_machine(threads), "data": {**data, "train_comments": args.train_comments},
@@ -117,9 +128,10 @@ def main(argv: list[str] | None = None) -> dict:
 def report(results: dict, output: Path) -> str:
     lines = [f"{results['machine']['cpu_model']} | torch threads {results['machine']['torch_threads']} | "
              f"{results['data']['kind']} comments, max_length {results['settings']['max_length']}", "",
-             "param               steps  seconds off  seconds on  off/on  median step off/on"]
+             "param (on / off)            steps  seconds off  seconds on  off/on  median step off/on"]
     for row in results["params"]:
-        lines.append(f"{row['param']:<19} {row['steps_timed']:>5}  {row['seconds_off']:>11.1f}  {row['seconds_on']:>10.1f}"
+        name = f"{row['param']} ({row['on']} / {row['off']})" + (" EMULATED" if row["emulated"] else "")
+        lines.append(f"{name:<27} {row['steps_timed']:>5}  {row['seconds_off']:>11.1f}  {row['seconds_on']:>10.1f}"
                      f"  {row['speedup_off_over_on']:>5.3f}x  {row['median_step_ratio_off_over_on']:>8.3f}x")
     return "\n".join([*lines, "", f"wrote {output}"])
 
