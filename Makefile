@@ -13,7 +13,7 @@ REAL_PARAMS ?= -S fetch.source=$(REAL) \
 	-S model.max_length=256 -S model.hidden_dropout=0.2 \
 	-S train.epochs=2 -S train.lr=3e-5 -S train.head_lr=8e-2 -S train.pos_weight_power=1.0 -S baseline.C=4 -S train.blend_space=logit
 
-.PHONY: setup repro test test-fast repro-real bench bench-params clean-venv
+.PHONY: setup repro test test-fast repro-real bench bench-params bench-attention clean-venv
 
 setup: $(STAMP)
 
@@ -44,6 +44,10 @@ bench: $(STAMP)
 # Interleaved A/B of the train stage's speed params, precision bf16 / fp32 included (~6 min); options: BENCH_PARAMS_ARGS="--steps 20"
 bench-params: $(STAMP)
 	$(RUN) python bench/bench_params.py --data $(REAL) $(BENCH_PARAMS_ARGS)
+
+# Attention kernel FLOP/s against the matmul peak, per batch length, fp32 and bf16 (~2 min)
+bench-attention: $(STAMP)
+	$(RUN) python bench/bench_attention.py $(BENCH_ATTENTION_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

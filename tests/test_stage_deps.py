@@ -19,9 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "toxic_tagger"
 SRC = ROOT / "src" / PACKAGE
 
-# Plumbing every stage shares, left out of `deps` on purpose: argument parsing, logging,
-# atomic writes, path resolution, the params schema (the values are tracked through `params:`)
-# and the package's label constants. Listing them would rerun every stage on any edit to them.
+# Plumbing every stage shares, left out of `deps` on purpose: argument parsing, logging, seeding
+# and thread setup, atomic writes, path resolution, the params schema (the values are tracked
+# through `params:`) and the package's label constants. Listing them would rerun every stage on
+# any edit to them; the README says to force a rerun (`dvc repro -f`) after one that alters results.
 PLUMBING = {"__init__", "config", "errors", "io", "paths", "runtime"}
 
 
