@@ -45,7 +45,7 @@ bench: $(STAMP)
 bench-params: $(STAMP)
 	$(RUN) python bench/bench_params.py --data $(REAL) $(BENCH_PARAMS_ARGS)
 
-# Attention kernel FLOP/s against the matmul peak, per batch length, fp32 and bf16 (~2 min)
+# Attention kernel FLOP/s against the matmul peak, per batch length, fp32 and bf16 (~30 s)
 bench-attention: $(STAMP)
 	$(RUN) python bench/bench_attention.py $(BENCH_ATTENTION_ARGS)
 

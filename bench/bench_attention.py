@@ -1,6 +1,6 @@
 """Attention's FLOP/s against the matmul peak, per batch length: where the efficiency rows stop.
 
-    make bench-attention                                  # MiniLM's shape: 12 heads of 32 (~2 min)
+    make bench-attention                                  # MiniLM's shape: 12 heads of 32 (~30 s)
     python bench/bench_attention.py --lengths 32 128 --reps 3    # a quick look
 
 The efficiency rows of `bench.py` credit attention with 4·L·d FLOPs per real token in
@@ -109,6 +109,7 @@ def measure_length(args: argparse.Namespace, length: int) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     threads = configure_threads(args.threads)
+    probe(args.peak_size)  # untimed: the first probe of a process reads low (thread pool, caches, clocks)
     rows = []
     for length in args.lengths:
         print(f"[bench-attention] length {length} ...", file=sys.stderr, flush=True)

@@ -128,10 +128,10 @@ def main(argv: list[str] | None = None) -> dict:
 def report(results: dict, output: Path) -> str:
     lines = [f"{results['machine']['cpu_model']} | torch threads {results['machine']['torch_threads']} | "
              f"{results['data']['kind']} comments, max_length {results['settings']['max_length']}", "",
-             "param (on / off)            steps  seconds off  seconds on  off/on  median step off/on"]
+             "param (on / off)                   steps  seconds off  seconds on  off/on  median step off/on"]
     for row in results["params"]:
         name = f"{row['param']} ({row['on']} / {row['off']})" + (" EMULATED" if row["emulated"] else "")
-        lines.append(f"{name:<27} {row['steps_timed']:>5}  {row['seconds_off']:>11.1f}  {row['seconds_on']:>10.1f}"
+        lines.append(f"{name:<34} {row['steps_timed']:>5}  {row['seconds_off']:>11.1f}  {row['seconds_on']:>10.1f}"
                      f"  {row['speedup_off_over_on']:>5.3f}x  {row['median_step_ratio_off_over_on']:>8.3f}x")
     return "\n".join([*lines, "", f"wrote {output}"])
 
