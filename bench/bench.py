@@ -34,7 +34,8 @@ from bench_machine import (
     load_average,
     other_processes_cores,
 )
-from bench_report import FLIPPED, finite, notes, report_text, summary_rows
+from bench_report import FLIPPED, summary_rows
+from bench_text import finite, notes, report_text
 
 from toxic_tagger import LABELS, TEXT_COLUMN
 from toxic_tagger.config import load_params

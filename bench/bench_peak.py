@@ -22,6 +22,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
+
+import torch
 
 from toxic_tagger.flops import matmul_peak
 
@@ -30,9 +33,12 @@ class MatchedPeak:
     """Matmul probes interleaved with timed work, and the time-weighted peak they imply."""
 
     def __init__(self, sizes: Sequence[int], reps: int,
-                 measure: Callable[[tuple[int, ...], int], dict[str, float]] = matmul_peak) -> None:
-        self.sizes, self.reps, self._measure = tuple(sizes), reps, measure
+                 measure: Callable[[tuple[int, ...], int], dict[str, float]] = matmul_peak,
+                 measure_bf16: Callable[[tuple[int, ...], int], dict[str, float]] | None = None) -> None:
+        """`measure_bf16`: also probe a bf16 matmul at every probe (for a bf16 path's own yardstick)."""
+        self.sizes, self.reps, self._measure, self._measure_bf16 = tuple(sizes), reps, measure, measure_bf16
         self.probes: list[float] = []  # peak FLOP/s of each probe, in the order taken
+        self.bf16_probes: list[float] = []  # the bf16 probe taken right after each one, if any
         self.spans: list[tuple[float, int]] = []  # (timed seconds, index of the probe before them)
         self.probe_seconds = 0.0  # wall time spent probing (for callers that must leave it out)
         self._pending = 0.0  # timed seconds since the last probe
@@ -56,22 +62,30 @@ class MatchedPeak:
         self._pending = 0.0
         started = time.perf_counter()
         self.probes.append(float(self._measure(self.sizes, self.reps)["peak"]))
+        if self._measure_bf16 is not None:
+            self.bf16_probes.append(float(self._measure_bf16(self.sizes, self.reps)["peak"]))
         self.probe_seconds += time.perf_counter() - started
 
-    def matched(self) -> float | None:
-        """Sum(seconds * mean of the bracketing probes) / sum(seconds) over closed spans; None
-        when no timed work lies between two probes."""
+    def matched(self, probes: list[float] | None = None) -> float | None:
+        """Sum(seconds * mean of the bracketing probes) / sum(seconds) over closed spans (of the
+        fp32 probes, or of `probes` taken at the same moments); None when no timed work lies
+        between two probes."""
+        probes = self.probes if probes is None else probes
         total = sum(seconds for seconds, _ in self.spans)
         if total <= 0:
             return None
-        return sum(seconds * (self.probes[i] + self.probes[i + 1]) / 2 for seconds, i in self.spans) / total
+        return sum(seconds * (probes[i] + probes[i + 1]) / 2 for seconds, i in self.spans) / total
 
     def summary(self) -> dict:
+        bf16 = ({"matched_bf16_peak_flops_per_s": self.matched(self.bf16_probes),
+                 "bf16_peak_probes_flops_per_s": list(self.bf16_probes)} if self._measure_bf16 is not None else {})
         return {"matched_peak_flops_per_s": self.matched(), "peak_probes_flops_per_s": list(self.probes),
-                "peak_probe_seconds": self.probe_seconds}
+                "peak_probe_seconds": self.probe_seconds, **bf16}
 
 
-def run_peak(cfg: dict) -> MatchedPeak:
+def run_peak(cfg: dict, bf16: bool = False) -> MatchedPeak:
     """A `MatchedPeak` probing with the bench run's sizes and repetitions (`cfg["matmul_sizes"]`,
-    `cfg["matmul_reps"]`): the yardstick of one timed part."""
-    return MatchedPeak(cfg["matmul_sizes"], cfg["matmul_reps"])
+    `cfg["matmul_reps"]`): the yardstick of one timed part. `bf16`: a bf16 probe beside each
+    fp32 one (the bf16 parts: their FLOPs are judged against both)."""
+    bf16_measure = partial(matmul_peak, dtype=torch.bfloat16) if bf16 else None
+    return MatchedPeak(cfg["matmul_sizes"], cfg["matmul_reps"], measure_bf16=bf16_measure)

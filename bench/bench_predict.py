@@ -109,7 +109,7 @@ def predict_batched(cfg: dict, int8: bool, precision: str = "fp32") -> dict:
     quantize_seconds = time.perf_counter() - started
     rss_loaded = rss_mb()
     budget, cap = cfg["predict"]["max_tokens_per_batch"], cfg["predict"]["max_batch_size"]
-    peak = run_peak(cfg)
+    peak = run_peak(cfg, bf16=precision == "bf16")
     probs, seconds = _timed(
         lambda t: predict_proba(model, tokenizer, t, cfg["max_length"], budget, cap, progress=False,
                                 precision=precision), texts, peak)

@@ -128,7 +128,7 @@ def build_module(cfg: dict, labels: np.ndarray, dropout: dict | None = None, cls
 
 def fit_and_time(cfg: dict, module: ToxicClassifier, **fit_inputs) -> dict:
     """Run one epoch (or `steps_limit` steps) and summarise the timed steps."""
-    peak = run_peak(cfg)
+    peak = run_peak(cfg, bf16=module.hparams.precision == "bf16")
     timer = StepTimer(peak, cfg["train"]["warmup_steps"], cfg["probe_seconds"])
     trainer = bench_trainer(timer, cfg["train"]["steps_limit"], module.hparams.precision)
     rss_loaded = rss_mb()

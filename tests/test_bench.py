@@ -30,6 +30,7 @@ from toxic_tagger.quantize import quantize_int8
 sys.path.insert(0, str(ROOT / "bench"))
 
 import bench_report
+import bench_text
 
 import bench  # bench/bench.py
 
@@ -124,7 +125,7 @@ def test_table_reports_ratios_and_targets_without_asserting_them():
             bench_report.asdict(bench_report._speed_row("y/s", 2.0, 3.0, 8)),
             bench_report.asdict(bench_report._efficiency_row("eff", 0.1, 0.9, 0.8))]
     assert [r["ratio"] for r in rows] == [5.0, 1.5, 9.0] and [r["met"] for r in rows] == [False, False, True]
-    text = bench_report.format_table(rows)
+    text = bench_text.format_table(rows)
     assert "5.00x" in text and "90.0%" in text and "NO" in text
 
 
@@ -181,6 +182,32 @@ def test_matched_peak_weights_each_timed_second_by_the_probes_around_it():
     assert peak.summary()["peak_probes_flops_per_s"] == [100.0, 120.0, 80.0]
 
 
+def test_bf16_probes_sit_beside_the_fp32_ones_and_weigh_the_same_spans():
+    from bench_peak import MatchedPeak
+
+    fp32, bf16 = iter([100.0, 120.0, 80.0]), iter([400.0, 500.0, 300.0])
+    peak = MatchedPeak((64,), 1, measure=lambda sizes, reps: {"peak": next(fp32)},
+                       measure_bf16=lambda sizes, reps: {"peak": next(bf16)})
+    peak.probe()
+    peak.add(2.0)
+    peak.probe()
+    peak.add(6.0)
+    peak.probe()
+    summary = peak.summary()
+    assert summary["matched_peak_flops_per_s"] == pytest.approx((2 * 110 + 6 * 100) / 8)
+    assert summary["matched_bf16_peak_flops_per_s"] == pytest.approx((2 * 450 + 6 * 400) / 8)
+    assert summary["bf16_peak_probes_flops_per_s"] == [400.0, 500.0, 300.0]
+    assert "matched_bf16_peak_flops_per_s" not in scripted_peak([1.0]).summary()  # fp32 parts: no bf16 probes
+
+
+def test_bf16_efficiency_row_judges_against_both_peaks_without_a_target():
+    side = {"flops_per_s": 90.0, "matched_peak_flops_per_s": 100.0, "matched_bf16_peak_flops_per_s": 300.0}
+    (row,) = bench_report.bf16_efficiency_rows("train", side)
+    assert (row.tutorial, row.toxic_tagger) == (pytest.approx(0.9), pytest.approx(0.3))
+    assert row.met is None and row.target == ""
+    assert bench_report.bf16_efficiency_rows("train", {"flops_per_s": 90.0, "matched_peak_flops_per_s": 100.0}) == []
+
+
 def test_step_timer_probes_after_warm_up_and_keeps_probe_time_out_of_gaps():
     import bench_train
 
@@ -223,6 +250,10 @@ def test_smoke_run_on_a_handful_of_comments(tiny_model_dir, tmp_path):
     auroc = results["prediction"]["auroc"]
     assert results["prediction"]["bf16"]["comments"] == 12 and auroc["max_abs_prob_diff_bf16_vs_fp32"] < 0.05
     assert any("torch bf16" in m for m in (row["metric"] for row in results["summary"]))
+    # the bf16 part probes a bf16 matmul beside each fp32 probe; fp32 parts do not
+    assert results["prediction"]["bf16"]["matched_bf16_peak_flops_per_s"] > 0
+    assert "matched_bf16_peak_flops_per_s" not in results["prediction"]["fp32"]
+    assert any(row["metric"].startswith("predict efficiency, bf16 path") for row in results["summary"])
     # padding to max_length and length-sorted dynamic padding give the same outputs
     assert auroc["max_abs_prob_diff_tutorial_vs_fp32"] < 1e-5
     assert results["prediction"]["tutorial"]["comments"] == 4 and results["prediction"]["fp32"]["comments"] == 12
