@@ -16,6 +16,10 @@ probe just before it and the one just after it. Probe time is never part of the 
             peak.probe()
     peak.probe()
     peak.summary()  # {"matched_peak_flops_per_s": ..., "peak_probes_flops_per_s": [...], ...}
+
+A bf16 part (`run_peak(cfg, bf16=True)`) also probes a bf16 matmul right after each fp32 probe
+and reports `matched_bf16_peak_flops_per_s` over the same spans: bf16 FLOPs are cheaper, so the
+fp32 peak alone would flatter those paths (against it they can pass 100%).
 """
 
 from __future__ import annotations
