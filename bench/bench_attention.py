@@ -9,9 +9,9 @@ script measures the attention kernel the model runs (`F.scaled_dot_product_atten
 transformers' "sdpa" calls it) on batches of the shape the token budget makes: `--tokens` per
 batch, so batch = tokens // L comments of length L, `--heads` heads of `--head-dim`. Per length
 it times the forward (under `torch.inference_mode`, as prediction runs) and forward + backward
-(as training runs), in fp32 and in bf16, and a matmul probe (`flops.matmul_peak`, and the same
-probe in bf16) right before and after each length; each rate is divided by the mean of the two
-probes of its dtype. A rate well under the peak means attention's share of the time is larger
+(as training runs), in fp32 and, on a CPU with bf16 units, in bf16 (`--dtypes`), with a matmul
+probe of each dtype (`flops.matmul_peak`) right before and after each length; each rate is
+divided by the mean of the two probes of its dtype. A rate well under the peak means attention's share of the time is larger
 than its share of the credited FLOPs. Writes --output.
 """
 
@@ -49,8 +49,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--reps", type=int, default=10, help="calls per timing; the best of 3 timings is kept")
     add("--peak-size", type=int, default=2048, help="n of the (n x n) matmul probe")
     add("--threads", type=int, default=0, help="torch threads (0 = all available cores)")
+    add("--dtypes", nargs="+", choices=sorted(DTYPES), default=None,
+        help="default: fp32 and bf16 on a CPU with bf16 units, fp32 only elsewhere (emulated bf16 is slow)")
     add("--output", type=Path, default=HERE / "attention.json")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.dtypes = args.dtypes or (["fp32", "bf16"] if native_bf16() else ["fp32"])
+    return args
 
 
 def attention_flops(batch: int, heads: int, length: int, head_dim: int, backward: bool) -> int:
@@ -85,31 +89,33 @@ def time_attention(batch: int, heads: int, length: int, head_dim: int, dtype: to
     return best_seconds(lambda: F.scaled_dot_product_attention(q, k, v, attn_mask=mask).backward(grad), reps)
 
 
-def probe(size: int) -> dict[str, float]:
-    """Matmul FLOP/s of one (size x size) product in each dtype."""
-    return {name: matmul_flops_per_second(size, reps=5, dtype=dtype) for name, dtype in DTYPES.items()}
+def probe(size: int, dtypes: list[str]) -> dict[str, float]:
+    """Matmul FLOP/s of one (size x size) product in each of `dtypes`."""
+    return {name: matmul_flops_per_second(size, reps=5, dtype=DTYPES[name]) for name in dtypes}
 
 
 def measure_length(args: argparse.Namespace, length: int) -> dict:
     """One row: attention FLOP/s per dtype and direction, over the matmul probes around them."""
     batch = max(1, args.tokens // length)
-    before = probe(args.peak_size)
-    timings = {(name, backward): time_attention(batch, args.heads, length, args.head_dim, dtype, backward, args.reps)
-               for name, dtype in DTYPES.items() for backward in (False, True)}
-    after = probe(args.peak_size)
+    before = probe(args.peak_size, args.dtypes)
+    timings = {(name, backward): time_attention(batch, args.heads, length, args.head_dim, DTYPES[name], backward,
+                                                args.reps)
+               for name in args.dtypes for backward in (False, True)}
+    after = probe(args.peak_size, args.dtypes)
     row = {"length": length, "batch": batch}
     for (name, backward), seconds in timings.items():
         key = f"{name}_{'forward_backward' if backward else 'forward'}"
         rate = attention_flops(batch, args.heads, length, args.head_dim, backward) / seconds
         peak = (before[name] + after[name]) / 2
-        row[key] = {"seconds": seconds, "flops_per_s": rate, "matmul_peak_flops_per_s": peak, "share_of_peak": rate / peak}
+        row[key] = {"seconds": seconds, "flops_per_s": rate, "matmul_peak_flops_per_s": peak,
+                    "share_of_peak": rate / peak}
     return row
 
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     threads = configure_threads(args.threads)
-    probe(args.peak_size)  # untimed: the first probe of a process reads low (thread pool, caches, clocks)
+    probe(args.peak_size, args.dtypes)  # untimed: the first probe of a process reads low (thread pool, caches, clocks)
     rows = []
     for length in args.lengths:
         print(f"[bench-attention] length {length} ...", file=sys.stderr, flush=True)
@@ -123,17 +129,19 @@ def main(argv: list[str] | None = None) -> dict:
 
 def report(results: dict, output: Path) -> str:
     settings = results["settings"]
-    bf16 = "bf16" if results["native_bf16"] else "bf16 EMULATED"
+    names = {"fp32": "fp32", "bf16": "bf16" if results["native_bf16"] else "bf16 EMULATED"}
+    dtypes = settings.get("dtypes", ["fp32", "bf16"])  # results written before --dtypes had both
+    keys = [f"{dtype}_{direction}" for dtype in dtypes for direction in ("forward", "forward_backward")]
+    headers = [f"{names[dtype]} {'fwd+bwd' if direction == 'forward_backward' else 'forward'}"
+               for dtype in dtypes for direction in ("forward", "forward_backward")]
     lines = [f"{results['machine']['cpu_model']} | torch threads {results['machine']['torch_threads']} | "
              f"{settings['heads']} heads x {settings['head_dim']}, {settings['tokens']} tokens per batch", "",
              "GFLOP/s of sdpa (share of the matmul peak of the same dtype, probed around each length)",
-             f"length  batch  fp32 forward    fp32 fwd+bwd    {bf16} forward    {bf16} fwd+bwd"]
+             "length  batch  " + "  ".join(f"{h:<16}" for h in headers).rstrip()]
     for row in results["rows"]:
-        cells = [f"{row[key]['flops_per_s'] / 1e9:6.1f} ({row[key]['share_of_peak']:4.0%})"
-                 for key in ("fp32_forward", "fp32_forward_backward", "bf16_forward", "bf16_forward_backward")]
-        lines.append(f"{row['length']:>6}  {row['batch']:>5}  " + "    ".join(cells))
+        cells = [f"{row[key]['flops_per_s'] / 1e9:6.1f} ({row[key]['share_of_peak']:4.0%})" for key in keys]
+        lines.append(f"{row['length']:>6}  {row['batch']:>5}  " + "  ".join(f"{c:<16}" for c in cells).rstrip())
     return "\n".join([*lines, "", f"wrote {output}"])
-
 
 if __name__ == "__main__":
     main()

@@ -24,7 +24,8 @@ def test_credited_flops_match_the_bench_formula_per_token():
 def test_run_writes_a_row_per_length_with_both_dtypes_and_directions(tmp_path):
     output = tmp_path / "attention.json"
     results = bench_attention.main(["--lengths", "8", "16", "--tokens", "32", "--heads", "2", "--head-dim", "8",
-                                    "--reps", "1", "--peak-size", "64", "--threads", "1", "--output", str(output)])
+                                    "--reps", "1", "--peak-size", "64", "--threads", "1", "--dtypes", "fp32", "bf16",
+                                    "--output", str(output)])
     assert json.loads(output.read_text()) == results
     assert [(row["length"], row["batch"]) for row in results["rows"]] == [(8, 4), (16, 2)]
     for row in results["rows"]:
@@ -32,6 +33,15 @@ def test_run_writes_a_row_per_length_with_both_dtypes_and_directions(tmp_path):
             cell = row[key]
             assert cell["seconds"] > 0 and cell["matmul_peak_flops_per_s"] > 0
             assert cell["share_of_peak"] == pytest.approx(cell["flops_per_s"] / cell["matmul_peak_flops_per_s"])
+
+
+def test_fp32_only_when_asked(tmp_path):
+    results = bench_attention.main(["--lengths", "8", "--tokens", "16", "--heads", "1", "--head-dim", "8",
+                                    "--reps", "1", "--peak-size", "32", "--threads", "1", "--dtypes", "fp32",
+                                    "--output", str(tmp_path / "a.json")])
+    (row,) = results["rows"]
+    assert {key for key in row if key.endswith(("forward", "backward"))} == {"fp32_forward", "fp32_forward_backward"}
+    assert "bf16" not in bench_attention.report(results, tmp_path / "a.json")
 
 
 def test_backward_timing_runs_the_backward(monkeypatch):
