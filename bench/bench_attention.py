@@ -11,8 +11,8 @@ batch, so batch = tokens // L comments of length L, `--heads` heads of `--head-d
 it times the forward (under `torch.inference_mode`, as prediction runs) and forward + backward
 (as training runs), in fp32 and, on a CPU with bf16 units, in bf16 (`--dtypes`), with a matmul
 probe of each dtype (`flops.matmul_peak`) right before and after each length; each rate is
-divided by the mean of the two probes of its dtype. A rate well under the peak means attention's share of the time is larger
-than its share of the credited FLOPs. Writes --output.
+divided by the mean of the two probes of its dtype. A rate well under the peak means
+attention's share of the time is larger than its share of the credited FLOPs. Writes --output.
 """
 
 from __future__ import annotations
