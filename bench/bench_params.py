@@ -14,8 +14,9 @@ A step is forward, BCE loss, backward, fused AdamW step and zero_grad, under
 schedule or logging: the same small cost on both sides); a bf16 side runs forward and loss under
 bf16 autocast, as Lightning's "bf16-mixed" does. The first `--warmup-steps` batches
 are left out. Prints, per param, seconds on and off and their ratio (off / on: above 1 means
-the param saves time), and the median of the per-batch ratios; writes --output. A bf16 row on
-a CPU without bf16 units is marked emulated (it runs, slower).
+the param saves time), and the median of the per-batch ratios; writes --output. On a CPU
+without bf16 units precision is left out unless named in `--compare` (emulated bf16 is
+several times slower, and its row is then marked EMULATED).
 """
 
 from __future__ import annotations
@@ -49,8 +50,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add = parser.add_argument
     add("--steps", type=int, default=None, help="batches per param (default: one epoch)")
     add("--warmup-steps", type=int, default=2, help="first batches left out of the timing")
+    add("--compare", nargs="+", choices=sorted(COMPARED), default=None, dest="compared",
+        help="default: all, precision only on a CPU with bf16 units")
     add("--output", type=Path, default=HERE / "params_ab.json")
     return parser.parse_args(argv)
+
+
+def compared(requested: list[str] | None) -> list[str]:
+    """The params to compare: `requested`, else every one of COMPARED (precision only where bf16 is native)."""
+    return requested or [param for param in COMPARED if param != "precision" or native_bf16()]
 
 
 # Each compared param: (value "on", value "off"). On is the train stage's default for the
@@ -115,7 +123,7 @@ def main(argv: list[str] | None = None) -> dict:
     batches = training_batches(cfg, picked["texts"], labels, args.steps)
     check_enough(batches, args.warmup_steps)
     rows = []
-    for param in COMPARED:
+    for param in compared(args.compared):
         print(f"[bench-params] {param}: {len(batches)} batches, each through both sides ...", file=sys.stderr, flush=True)
         rows.append(ab_param(cfg, labels, batches, param, args.warmup_steps))
     results = {"machine": describe_machine(threads), "data": {**data, "train_comments": args.train_comments},

@@ -29,7 +29,8 @@ def test_params_ab_steps_every_batch_through_both_sides(tiny_model_dir, tmp_path
             "--max-length", "64", "--train-model", str(tiny_model_dir), "--threads", "1", "--output", str(output)]
     with pytest.raises(SystemExit, match="within --warmup-steps"):
         bench_params.main([*args, "--steps", "1", "--warmup-steps", "1"])
-    results = bench_params.main([*args, "--steps", "4", "--warmup-steps", "1"])
+    every = ["--compare", *bench_report.FLIPPED, "precision"]  # precision too on any CPU (tiny model: fast)
+    results = bench_params.main([*args, "--steps", "4", "--warmup-steps", "1", *every])
     assert json.loads(output.read_text()) == results
     assert results["data"]["kind"] == "synthetic"
     assert [row["param"] for row in results["params"]] == [*bench_report.FLIPPED, "precision"]
@@ -84,3 +85,13 @@ def test_params_ab_step_autocasts_forward_as_lightning_does(precision):
     assert bench_params.training_step(Module(), optimizer, {}) > 0
     assert autocast_seen == [precision == "bf16"]
     assert torch.equal(weight.detach(), torch.zeros(2))  # backward and the step ran: 1 - 0.5 * 2
+
+
+def test_precision_is_compared_only_where_bf16_is_native_unless_asked(monkeypatch):
+    import bench_params
+
+    monkeypatch.setattr(bench_params, "native_bf16", lambda: False)
+    assert bench_params.compared(None) == list(bench_report.FLIPPED)
+    assert bench_params.compared(["precision"]) == ["precision"]
+    monkeypatch.setattr(bench_params, "native_bf16", lambda: True)
+    assert bench_params.compared(None) == [*bench_report.FLIPPED, "precision"]
