@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from bench_machine import describe_machine
 
-from toxic_tagger.flops import matmul_flops_per_second
+from toxic_tagger.flops import PREDICTION, TRAINING, matmul_peak
 from toxic_tagger.io import write_json
 from toxic_tagger.precision import native_bf16
 from toxic_tagger.runtime import configure_threads
@@ -58,9 +58,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def attention_flops(batch: int, heads: int, length: int, head_dim: int, backward: bool) -> int:
-    """FLOPs the bench credits: QK^T and PV, 2·L·D each per query and head (forward); backward twice that."""
-    forward = 4 * batch * heads * length * length * head_dim
-    return 3 * forward if backward else forward
+    """FLOPs the efficiency rows credit to attention (flops.py's per-token coefficient times L·d)
+    for `batch` comments of `length` real tokens: forward only, or forward + backward."""
+    per_attention = (TRAINING if backward else PREDICTION)[1]
+    return per_attention * length * heads * head_dim * batch * length
 
 
 def best_seconds(call: Callable[[], object], reps: int) -> float:
@@ -90,8 +91,8 @@ def time_attention(batch: int, heads: int, length: int, head_dim: int, dtype: to
 
 
 def probe(size: int, dtypes: list[str]) -> dict[str, float]:
-    """Matmul FLOP/s of one (size x size) product in each of `dtypes`."""
-    return {name: matmul_flops_per_second(size, reps=5, dtype=DTYPES[name]) for name in dtypes}
+    """Matmul FLOP/s of one (size x size) product in each of `dtypes` (the bench's own probe)."""
+    return {name: matmul_peak((size,), reps=5, dtype=DTYPES[name])["peak"] for name in dtypes}
 
 
 def measure_length(args: argparse.Namespace, length: int) -> dict:
@@ -142,6 +143,7 @@ def report(results: dict, output: Path) -> str:
         cells = [f"{row[key]['flops_per_s'] / 1e9:6.1f} ({row[key]['share_of_peak']:4.0%})" for key in keys]
         lines.append(f"{row['length']:>6}  {row['batch']:>5}  " + "  ".join(f"{c:<16}" for c in cells).rstrip())
     return "\n".join([*lines, "", f"wrote {output}"])
+
 
 if __name__ == "__main__":
     main()

@@ -7,8 +7,9 @@
 other; on a machine whose speed drifts by ~10% between consecutive one-minute runs, that
 cannot resolve a lever worth a few percent. Here, for each param in `COMPARED` (the boolean
 ones of `bench_report.FLIPPED`, and `train.precision` bf16 against fp32), two `ToxicClassifier`s
-are built from the same seed, one with `train.<param>` on and one off, and every training batch (the `train` stage's length-bucketed batches of the same comments)
-is run through both, one step each, in alternating order, so drift hits both sides alike.
+are built from the same seed, one with `train.<param>` on and one off, and every training batch
+(the `train` stage's length-bucketed batches of the same comments) is run through both, one
+step each, in alternating order, so drift hits both sides alike.
 A step is forward, BCE loss, backward, fused AdamW step and zero_grad, under
 `torch.use_deterministic_algorithms(True)` as Lightning's `deterministic=True` runs it (no LR
 schedule or logging: the same small cost on both sides); a bf16 side runs forward and loss under
@@ -44,6 +45,11 @@ from toxic_tagger.precision import autocast, native_bf16
 from toxic_tagger.runtime import configure_threads, quiet_libraries
 
 
+# Each compared param: (value "on", value "off"). On is the train stage's default for the
+# booleans; for precision it is the faster choice on CPUs with bf16 units.
+COMPARED = {**{param: (True, False) for param in FLIPPED}, "precision": ("bf16", "fp32")}
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_shared_options(parser)  # the same comments as bench.py's training sides
@@ -59,11 +65,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def compared(requested: list[str] | None) -> list[str]:
     """The params to compare: `requested`, else every one of COMPARED (precision only where bf16 is native)."""
     return requested or [param for param in COMPARED if param != "precision" or native_bf16()]
-
-
-# Each compared param: (value "on", value "off"). On is the train stage's default for the
-# booleans; for precision it is the faster choice on CPUs with bf16 units.
-COMPARED = {**{param: (True, False) for param in FLIPPED}, "precision": ("bf16", "fp32")}
 
 
 def training_step(module, optimizer: torch.optim.Optimizer, batch: dict[str, torch.Tensor]) -> float:

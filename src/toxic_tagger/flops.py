@@ -110,7 +110,8 @@ def matmul_flops_per_second(n: int, reps: int = 5, dtype: torch.dtype = torch.fl
     return 2 * n**3 / best
 
 
-def matmul_peak(sizes: Sequence[int] = (1024, 2048), reps: int = 5, dtype: torch.dtype = torch.float32) -> dict[str, float]:
+def matmul_peak(sizes: Sequence[int] = (1024, 2048), reps: int = 5,
+                dtype: torch.dtype = torch.float32) -> dict[str, float]:
     """Measured matmul FLOP/s per size and their maximum (`peak`), the efficiency yardstick
     (fp32; bf16 for the bf16 paths' own yardstick)."""
     measured = {str(n): matmul_flops_per_second(n, reps, dtype) for n in sizes}
