@@ -1,11 +1,14 @@
-# The two front-door commands. Each sets up .venv on first use (pip + venv; torch pinned to
-# the CPU build first, so pip never pulls the multi-GB CUDA one), then does its job.
+# The two front-door commands. Each sets up .venv on first use (pip + venv; torch==2.13.0
+# first, then the project), then does its job. Where pip's configuration finds no CPU build of
+# torch (PyPI's Linux wheel is the multi-GB CUDA one), name an index that has it:
+#   make repro TORCH_INDEX=https://download.pytorch.org/whl/cpu
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 # Stage commands in dvc.yaml call `python`: put the venv first on PATH.
 RUN     := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 REAL    ?= ../shared/data/jigsaw-train-15k.csv.gz
+TORCH_INDEX ?=
 # The real-data recipe: params.yaml's defaults suit the small synthetic sample; these
 # overrides suit ~15k real comments within 30 minutes on 2 CPU cores (see README).
 REAL_PARAMS ?= -S fetch.source=$(REAL) \
@@ -19,7 +22,7 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
@@ -41,7 +44,7 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(RUN) python bench/bench.py --data $(REAL) $(BENCH_ARGS)
 
-# Interleaved A/B of the train stage's speed params, precision bf16 / fp32 included (~6 min); options: BENCH_PARAMS_ARGS="--steps 20"
+# Interleaved A/B of the train stage's speed params, precision bf16 / fp32 included (~3-5 min); options: BENCH_PARAMS_ARGS="--steps 20"
 bench-params: $(STAMP)
 	$(RUN) python bench/bench_params.py --data $(REAL) $(BENCH_PARAMS_ARGS)
 

@@ -1,6 +1,6 @@
 """Interleaved A/B of the train stage's speed params, in one process.
 
-    make bench-params                              # 1,024 real comments, max_length 512 (~6 min on 2 cores)
+    make bench-params                              # 1,024 real comments, max_length 512 (~3-5 min on 2 cores)
     python bench/bench_params.py --train-comments 64 --steps 6   # a quick look
 
 `bench.py` runs toxic-tagger's training once with each param flipped, one run after the

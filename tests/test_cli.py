@@ -103,3 +103,87 @@ def test_table_prints_per_tag_rows(tmp_path, capsys):
     assert all(f"| {label} | " in out for label in LABELS)
     code, _, err = in_process(capsys, "table", str(tmp_path / "none.json"))
     assert code == 1 and err.startswith("error: ")
+
+
+def one_line_error(capsys, *args: str) -> str:
+    """The message of a predict/table call that must fail with one line and status 1."""
+    code, _, err = in_process(capsys, *args)
+    assert code == 1 and err.startswith("error: ") and err.count("\n") == 1, err
+    return err.strip()
+
+
+def test_predict_never_replaces_a_file_silently(tiny_export, tmp_path, capsys):
+    paths, _, _ = tiny_export
+    out = tmp_path / "tags.csv"
+    out.write_text("the user's file\n")
+    err = one_line_error(capsys, "predict", "--model", str(paths.model), "--input", str(FIXTURE_CSV), "--output", str(out))
+    assert err == f"error: {out}: already exists; pass --overwrite to replace it"
+    assert out.read_text() == "the user's file\n"
+    code, _, err = in_process(capsys, "predict", "--model", str(paths.model), "--input", str(FIXTURE_CSV),
+                              "--output", str(out), "--overwrite")
+    assert code == 0, err
+    assert list(pd.read_csv(out).columns)[-1] == "tags"
+    own = tmp_path / "comments.csv"
+    own.write_bytes(FIXTURE_CSV.read_bytes())
+    err = one_line_error(capsys, "predict", "--model", str(paths.model), "--input", str(own), "--output", str(own),
+                         "--overwrite")
+    assert "is the --input file" in err and own.read_bytes() == FIXTURE_CSV.read_bytes()
+    assert "does not exist" in one_line_error(capsys, "predict", "--model", str(paths.model), "hi",
+                                              "--output", str(tmp_path / "no" / "tags.csv"))
+    assert "is a folder" in one_line_error(capsys, "predict", "--model", str(paths.model), "hi",
+                                           "--output", str(tmp_path))
+
+
+def test_predict_input_errors_name_the_place(tiny_export, tmp_path, capsys):
+    paths, _, _ = tiny_export
+    model = ("--model", str(paths.model))
+    assert "cannot read file" in one_line_error(capsys, "predict", *model, "--input", str(tmp_path / "gone.txt"))
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("fine\ncaf\xe9\n".encode("latin-1"))
+    assert one_line_error(capsys, "predict", *model, "--input", str(latin)).startswith(
+        f"error: {latin}: line 2: not valid UTF-8")
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n  \n")
+    assert "every line is blank" in one_line_error(capsys, "predict", *model, "--input", str(blank))
+    header = tmp_path / "header.csv"
+    header.write_text("id,comment_text\n")
+    assert one_line_error(capsys, "predict", *model, "--input", str(header)) == (
+        f"error: {header}: no comment rows after the header")
+    commas = tmp_path / "commas.csv"
+    commas.write_text("id,comment_text\n1,hi, there\n")  # pandas alone would tag " there"
+    assert "row 2: 3 fields but the header has 2" in one_line_error(capsys, "predict", *model, "--input", str(commas))
+    result = cli("predict", *model, "--input", "-", stdin="")  # empty stdin: one line, no traceback
+    assert result.returncode == 1 and result.stderr.startswith("error: <stdin>: ") and "Traceback" not in result.stderr
+
+
+def test_incomplete_or_broken_model_folders_stop_with_one_line(tiny_export, tmp_path, capsys):
+    import shutil
+
+    paths, _, _ = tiny_export
+    cases = {"tokenizer.json": "missing tokenizer.json", "model.safetensors": "missing model.safetensors"}
+    for name, expected in cases.items():
+        broken = tmp_path / f"no-{name}"
+        shutil.copytree(paths.model, broken)
+        (broken / name).unlink()
+        assert expected in one_line_error(capsys, "predict", "--model", str(broken), "hi")
+    truncated = tmp_path / "truncated"
+    shutil.copytree(paths.model, truncated)
+    (truncated / "model.safetensors").write_bytes((paths.model / "model.safetensors").read_bytes()[:100])
+    assert "cannot load the exported model" in one_line_error(capsys, "predict", "--model", str(truncated), "hi")
+    meta = tmp_path / "meta"
+    shutil.copytree(paths.model, meta)
+    content = json.loads((meta / "toxic_tagger.json").read_text())
+    del content["thresholds"]["threat"]
+    (meta / "toxic_tagger.json").write_text(json.dumps(content))
+    assert "no threshold for threat" in one_line_error(capsys, "predict", "--model", str(meta), "hi")
+    (meta / "toxic_tagger.json").write_text("{not json")
+    assert "cannot read" in one_line_error(capsys, "predict", "--model", str(meta), "hi")
+
+
+def test_table_of_another_json_layout_is_one_line(tmp_path, capsys):
+    split = tmp_path / "split.json"
+    split.write_text(json.dumps({"test": {"rows": 10}}))
+    assert "not in metrics/eval.json's layout" in one_line_error(capsys, "table", str(split))
+    listed = tmp_path / "list.json"
+    listed.write_text("[1, 2]")
+    assert "cannot read the 'test' metrics" in one_line_error(capsys, "table", str(listed))

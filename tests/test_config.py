@@ -32,7 +32,7 @@ def test_misspelled_key_names_line_column_and_suggestion(tmp_path):
     line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if text.startswith("  lrr:"))
     message = str(err.value)
     assert str(path) in message and f"line {line}, column 3" in message
-    assert "'lrr'" in message and "did you mean 'lr'" in message
+    assert "unknown key 'train.lrr' in train" in message and "did you mean 'lr'" in message
     assert "\n" not in message
 
 

@@ -41,6 +41,13 @@ def test_sha256_mismatch_is_an_error(tmp_path):
     assert len(ok.table) == 42
 
 
+def test_sha256_is_checked_for_the_sample_too(tmp_path):
+    expected = fetch_comments(params(SAMPLE), seed=1, root=tmp_path).sha256
+    assert fetch_comments(params(SAMPLE, sha256=expected), seed=1, root=tmp_path).sha256 == expected
+    with pytest.raises(InputError, match=r"the generated sample \(300 rows, seed 2\): sha256 mismatch"):
+        fetch_comments(params(SAMPLE, sha256=expected), seed=2, root=tmp_path)
+
+
 def test_missing_source_is_named(tmp_path):
     with pytest.raises(InputError, match="fetch.source: no such file .*nope.csv"):
         fetch_comments(params("nope.csv"), seed=0, root=tmp_path)

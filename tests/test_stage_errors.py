@@ -79,7 +79,7 @@ def test_misspelled_params_key(tmp_path):
     params["fetch"]["sourc"] = params["fetch"].pop("source")
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     result = run_script(tmp_path, "fetch", "--out", "data/raw.csv", "--meta", "data/raw.meta.json")
-    assert_one_line_failure(result, "params.yaml", "line ", "column 3", "'sourc'", "did you mean 'source'")
+    assert_one_line_failure(result, "params.yaml", "line ", "column 3", "unknown key 'fetch.sourc' in fetch", "did you mean 'source'")
     assert_no_outputs(tmp_path)
 
 

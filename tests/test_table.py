@@ -99,3 +99,29 @@ def test_gzip_and_zip_sources(tmp_path):
     for path in (gz, zipped):
         data, _ = read_source_bytes(path)
         assert parse_comments(data, str(path))["id"].tolist() == expected["id"].tolist()
+
+
+ROW = "0,0,0,0,0,0"
+
+
+def test_an_unquoted_comma_on_every_row_is_caught_not_shifted():
+    # pandas alone would take `id` as the index and shift every value one column left
+    message = error_of(f"{HEADER}\n1,hi, there,{ROW}\n2,yo, you,{ROW}\n")
+    assert message == ("comments.csv: row 2: 9 fields but the header has 8 "
+                       "(an unquoted comma or quote in a comment?)")
+
+
+def test_ragged_row_is_named_after_blank_lines_and_multiline_comments():
+    # rows counted as the value checks count them: records, blank lines skipped (as pandas does)
+    text = f'{HEADER}\n1,"two\nlines",{ROW}\n\n2,fine,{ROW}\n3,short,0,0\n'
+    assert error_of(text).startswith("comments.csv: row 4: 4 fields but the header has 8")
+
+
+def test_unclosed_quote_names_the_row_it_opens_on():
+    text = f'{HEADER}\n1,fine,{ROW}\n2,"never closed,{ROW}\n3,more,{ROW}\n'
+    assert error_of(text) == "comments.csv: row 3: a quoted field opened on this row is never closed"
+
+
+def test_stray_quote_inside_a_field_is_read_as_pandas_reads_it():
+    frame = parse(f'{HEADER}\n1,"quoted"tail,{ROW}\n2,ok,{ROW}\n')
+    assert frame["comment_text"].tolist() == ["quotedtail", "ok"]

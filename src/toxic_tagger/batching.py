@@ -43,7 +43,7 @@ def sorted_batches(lengths: np.ndarray, max_tokens: int, max_batch_size: int) ->
 
 
 class BucketBatchSampler(torch.utils.data.Sampler[list[int]]):
-    """Shuffled, length-bucketed training batches; epoch `e` uses the generator seed + e.
+    """Shuffled, length-bucketed training batches; epoch `e` draws from `default_rng([seed, e])`.
 
     Each epoch: permute all indices, cut them into buckets, sort each bucket by length,
     cut into budget batches, then shuffle the batch order. Every index appears exactly once.

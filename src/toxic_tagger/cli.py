@@ -24,6 +24,7 @@ from toxic_tagger import ID_COLUMN, LABELS, TEXT_COLUMN
 from toxic_tagger.errors import InputError, ToxicTaggerError, cell
 from toxic_tagger.io import write_csv
 from toxic_tagger.report import add_report_parser, report_command
+from toxic_tagger.table import read_csv_text, read_source_bytes
 
 DEFAULT_MODEL = "models/toxic-tagger"
 RUNTIMES = ("torch", "torch-bf16", "onnxruntime", "onnxruntime-int8")
@@ -38,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("texts", nargs="*", help="comments to tag (or use --input)")
     predict.add_argument("--model", default=DEFAULT_MODEL, help=f"exported model directory (default {DEFAULT_MODEL})")
     predict.add_argument("--input", help="CSV with a comment_text column, a .txt file, or - for stdin lines")
-    predict.add_argument("--output", help="write CSV here instead of JSON lines on stdout")
+    predict.add_argument("--output", help="write CSV here instead of JSON lines on stdout (its folder must exist)")
+    predict.add_argument("--overwrite", action="store_true", help="replace --output if it already exists")
     predict.add_argument("--max-tokens-per-batch", type=int, default=2048,
                          help="padded tokens per batch (default 2048: faster on CPU than larger batches, see bench/README.md)")
     predict.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
@@ -62,25 +64,57 @@ def read_inputs(source: str | None, texts: list[str]) -> pd.DataFrame:
             raise ToxicTaggerError("predict: give comments as arguments or --input FILE")
         return pd.DataFrame({TEXT_COLUMN: texts})
     if source == "-" or source.endswith(".txt"):
-        handle = sys.stdin if source == "-" else open(source, encoding="utf-8")
-        with handle:
-            lines = [line.rstrip("\n") for line in handle if line.strip()]
-        return pd.DataFrame({TEXT_COLUMN: lines})
+        return pd.DataFrame({TEXT_COLUMN: _read_lines(source)})
     return _read_csv(Path(source))
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_lines(source: str) -> list[str]:
+    """The non-blank lines of a UTF-8 text file, or of stdin for "-"."""
+    name = "<stdin>" if source == "-" else source
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(path, f"cannot read CSV: {exc}") from exc
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
+        raise InputError(name, f"cannot read file: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputError(name, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", f"line {line}") from exc
+    lines = [line.rstrip("\r") for line in text.split("\n") if line.strip()]
+    if not lines:
+        raise InputError(name, "no comments: every line is blank")
+    return lines
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV (.csv, .csv.gz or .zip) with a comment_text column, checked as `fetch` checks its source."""
+    data, name = read_source_bytes(path)
+    frame = read_csv_text(data, name)
     if TEXT_COLUMN not in frame.columns:
-        raise InputError(path, "required column missing", cell(1, TEXT_COLUMN))
+        raise InputError(name, "required column missing", cell(1, TEXT_COLUMN))
+    if frame.empty:
+        raise InputError(name, "no comment rows after the header")
     blank = frame[TEXT_COLUMN].str.strip() == ""
     if blank.any():
-        raise InputError(path, "empty comment", cell(int(np.flatnonzero(blank.to_numpy())[0]) + 2, TEXT_COLUMN))
+        raise InputError(name, "empty comment", cell(int(np.flatnonzero(blank.to_numpy())[0]) + 2, TEXT_COLUMN))
     keep = [c for c in (ID_COLUMN, TEXT_COLUMN) if c in frame.columns]
     return frame.loc[:, keep]
+
+
+def check_output(output: str | None, source: str | None, overwrite: bool) -> None:
+    """Refuse an --output that cannot be written or would replace a file the user has, before any
+    model is loaded: the input itself always, any other existing file unless `overwrite`."""
+    if output is None:
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise ToxicTaggerError(f"{output}: is a folder; --output takes a file path")
+    if not path.parent.is_dir():
+        raise ToxicTaggerError(f"{output}: folder {path.parent} does not exist")
+    if path.exists() and source not in (None, "-") and path.resolve() == Path(source).resolve():
+        raise ToxicTaggerError(f"{output}: is the --input file; write the tags to another file")
+    if path.exists() and not overwrite:
+        raise ToxicTaggerError(f"{output}: already exists; pass --overwrite to replace it")
 
 
 def predict_command(args: argparse.Namespace) -> None:
@@ -89,6 +123,7 @@ def predict_command(args: argparse.Namespace) -> None:
     from toxic_tagger.predict import predict_exported
     from toxic_tagger.runtime import configure_threads
 
+    check_output(args.output, args.input, args.overwrite)
     frame = read_inputs(args.input, args.texts)
     configure_threads(args.threads)
     model = load_exported(args.model)
@@ -125,9 +160,14 @@ def table_command(args: argparse.Namespace) -> None:
     for path in args.metrics:
         try:
             report = json.loads(Path(path).read_text(encoding="utf-8"))[args.split]
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ToxicTaggerError(f"{path}: cannot read the {args.split!r} metrics: {exc}") from exc
-        print(f"{path} ({args.split} split)\n\n{metrics_table(report)}\n")
+        try:
+            table = metrics_table(report)
+        except (KeyError, TypeError, IndexError) as exc:  # another JSON, e.g. metrics/split.json
+            raise ToxicTaggerError(f"{path}: the {args.split!r} entry is not in metrics/eval.json's layout "
+                                   f"(per-tag metrics; missing or malformed: {exc})") from exc
+        print(f"{path} ({args.split} split)\n\n{table}\n")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -134,7 +134,7 @@ def _build(cls: type, node: yaml.Node, path: Path, prefix: str) -> Any:
         if key not in hints:
             close = difflib.get_close_matches(str(key), names, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(names)})"
-            raise InputError(path, f"unknown key {prefix}{key!r} in {label}{hint}", _where(key_node))
+            raise InputError(path, f"unknown key {prefix + str(key)!r} in {label}{hint}", _where(key_node))
         values[key] = _convert(hints[key], value_node, path, prefix + key)
     missing = [n for n in names if n not in values]
     if missing:

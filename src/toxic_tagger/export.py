@@ -25,6 +25,8 @@ from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.io import atomic_dir
 
 META_FILE = "toxic_tagger.json"
+# What load_exported needs besides META_FILE (save_pretrained's names; safetensors only).
+REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json")
 BASELINE_DIR = "baseline"
 
 
@@ -66,20 +68,64 @@ def export_model(model, tokenizer, target: Path, thresholds: np.ndarray, max_len
 
 def load_exported(directory: str | Path) -> Exported:
     """Load an exported directory (safetensors only) for prediction."""
+    from safetensors import SafetensorError
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     directory = Path(directory)
     meta_path = directory / META_FILE
     if not meta_path.is_file():
         raise ToxicTaggerError(f"{directory}: not an exported toxic-tagger model (no {META_FILE}); run `dvc repro train`")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    model = AutoModelForSequenceClassification.from_pretrained(directory, use_safetensors=True)
-    tokenizer = AutoTokenizer.from_pretrained(directory)
+    meta = read_meta(meta_path)
+    check_files(directory)
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(directory, use_safetensors=True)
+        tokenizer = AutoTokenizer.from_pretrained(directory)
+    except (OSError, ValueError, SafetensorError) as exc:  # unreadable config, truncated weights, ...
+        raise ToxicTaggerError(f"{directory}: cannot load the exported model: {first_line(exc)}") from exc
+    check_vocabulary(directory, model, tokenizer)
     thresholds = np.array([meta["thresholds"][label] for label in LABELS], dtype=np.float64)
     weights = blend_weights(meta)
     baseline = load_baseline(directory / BASELINE_DIR) if weights.any() else None
     return Exported(model.eval(), tokenizer, thresholds, int(meta["max_length"]), meta, baseline, weights,
                     blend_space(meta, meta_path))
+
+
+def read_meta(meta_path: Path) -> dict:
+    """toxic_tagger.json, checked for what prediction reads: a threshold per tag and max_length."""
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ToxicTaggerError(f"{meta_path}: cannot read: {exc}") from exc
+    thresholds = meta.get("thresholds") if isinstance(meta, dict) else None
+    missing = [label for label in LABELS if not isinstance(thresholds, dict) or label not in thresholds]
+    if missing:
+        raise ToxicTaggerError(f"{meta_path}: no threshold for {', '.join(missing)} under 'thresholds'")
+    if not isinstance(meta.get("max_length"), int):
+        raise ToxicTaggerError(f"{meta_path}: 'max_length' must be an integer")
+    return meta
+
+
+def check_files(directory: Path) -> None:
+    """Stop on a missing part: without tokenizer.json, transformers quietly builds a tokenizer
+    that maps every word to [UNK] and prediction runs on with wrong scores."""
+    missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
+    if missing:
+        raise ToxicTaggerError(f"{directory}: exported model incomplete, missing {', '.join(missing)}; "
+                               "run `dvc repro train` or copy the whole folder")
+
+
+def check_vocabulary(directory: Path, model, tokenizer) -> None:
+    """The tokenizer must produce ids the model has embeddings for (a replaced tokenizer.json)."""
+    size, expected = len(tokenizer), int(getattr(model.config, "vocab_size", 0) or 0)
+    if expected and size > expected:
+        raise ToxicTaggerError(f"{directory}: tokenizer has {size:,} tokens, the model's vocabulary {expected:,}")
+    if expected and size < expected // 2:  # the [UNK]-only fallback, or another model's tokenizer
+        raise ToxicTaggerError(f"{directory}: tokenizer has {size:,} tokens, far fewer than the model's "
+                               f"{expected:,}: tokenizer.json is not this model's")
+
+
+def first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def blend_space(meta: dict, meta_path: Path) -> Space:

@@ -40,7 +40,9 @@ def fetch_comments(params: FetchParams, seed: int, root: Path, params_file: str 
     if params.source == SAMPLE:
         table = generate_sample(params.sample_rows, seed)
         data = table.to_csv(index=False).encode("utf-8")
-        return Fetched(table, SAMPLE, hashlib.sha256(data).hexdigest())
+        digest = hashlib.sha256(data).hexdigest()
+        check_sha256(params, digest, params_file, f"the generated sample ({params.sample_rows} rows, seed {seed})")
+        return Fetched(table, SAMPLE, digest)
     if _is_url(params.source):
         with tempfile.TemporaryDirectory() as tmp:
             local = _download(params.source, Path(tmp))
@@ -57,12 +59,17 @@ def _is_url(source: str) -> bool:
 
 def _load_file(path: Path, params: FetchParams, params_file: str, display: str) -> Fetched:
     digest = sha256_file(path)
-    if params.sha256 and params.sha256.lower() != digest:
-        raise InputError(
-            path, f"sha256 mismatch: expected {params.sha256.lower()} (fetch.sha256 in {params_file}), got {digest}"
-        )
+    check_sha256(params, digest, params_file, path)
     data, name = read_source_bytes(path)
     return Fetched(parse_comments(data, name), display, digest)
+
+
+def check_sha256(params: FetchParams, digest: str, params_file: str, name: str | Path) -> None:
+    """Stop when fetch.sha256 is set and `digest` (of the file or the sample named `name`) differs."""
+    if params.sha256 and params.sha256.lower() != digest:
+        raise InputError(
+            name, f"sha256 mismatch: expected {params.sha256.lower()} (fetch.sha256 in {params_file}), got {digest}"
+        )
 
 
 def sha256_file(path: Path) -> str:

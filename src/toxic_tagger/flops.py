@@ -1,4 +1,4 @@
-"""FLOP counting for encoder fine-tuning and prediction, and the machine's fp32 matmul peak.
+"""FLOP counting for encoder fine-tuning and prediction, and the machine's matmul peak (fp32, or bf16).
 
 The count follows the usual transformer estimate (Kaplan et al.; nanoGPT's MFU), per *real*
 (non-pad) token, so that work spent on padding earns nothing:
@@ -9,7 +9,7 @@ The count follows the usual transformer estimate (Kaplan et al.; nanoGPT's MFU),
 N = parameters excluding the embedding tables (a lookup is not a matmul), L = the batch's
 padded length (every real token attends over all L positions), d = hidden size.
 `efficiency = counted FLOP/s / measured matmul FLOP/s` is then a model FLOP utilisation.
-Used by bench/bench.py; the formulas are unit-tested on a tiny BertConfig.
+Used by the benchmarks in bench/; the formulas are unit-tested on a tiny BertConfig.
 """
 
 from __future__ import annotations

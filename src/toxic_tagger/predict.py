@@ -3,7 +3,8 @@
 `predict_proba(model, tokenizer, texts, ...)` returns sigmoid probabilities (n, 6) in the
 order of `texts`. Sorting by length means each batch pads only to its own longest comment;
 the original order is restored at the end. BERT models run their last layer for [CLS] only
-(`cls_only.py`: same logits, fewer matmuls). `evaluate` and the CLI use this same path.
+(`cls_only.py`: same logits, fewer matmuls). `evaluate` and the CLI's torch runtimes use this
+same path (the CLI's ONNX Runtime ones: `fast_predict.py`, same batching).
 """
 
 from __future__ import annotations

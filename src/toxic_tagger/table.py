@@ -56,16 +56,49 @@ def _read_zip_member(path: Path, raw: bytes) -> tuple[bytes, str]:
 
 def parse_comments(data: bytes, name: str) -> pd.DataFrame:
     """Decode, parse and validate CSV bytes; `name` is used in error messages."""
+    return validate_comments(read_csv_text(data, name), name)
+
+
+def read_csv_text(data: bytes, name: str) -> pd.DataFrame:
+    """UTF-8 CSV bytes as a frame of strings (empty cells stay ""), once every row is known to
+    have the header's number of fields; `name` is used in error messages."""
     if not data.strip():
         raise InputError(name, "file is empty; expected a header and comment rows")
     text = _decode_utf8(data, name)
+    _check_shape(text, name)
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except pd.errors.ParserError as exc:
         raise InputError(name, f"malformed CSV: {exc}") from exc
     except pd.errors.EmptyDataError as exc:
         raise InputError(name, "file is empty; expected a header and comment rows") from exc
-    return validate_comments(frame, name)
+
+
+def _check_shape(text: str, name: str) -> None:
+    """Every row has as many fields as the header, and no quoted field runs to the end of the
+    file. Why: when every row has one field more (an unquoted comma in each comment), pandas
+    takes the first column as the index and shifts the rest, with no error at all."""
+    header: list[str] | None = None
+    row = HEADER_ROW - 1  # rows as `_row` numbers them: blank lines are skipped, as pandas does
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # strict mode: a quote pandas reads leniently, or an unclosed one
+            row += 1
+            if "unexpected end of data" in str(exc):
+                raise InputError(name, "a quoted field opened on this row is never closed", cell(row)) from exc
+            continue
+        if not record:
+            continue
+        row += 1
+        if header is None:
+            header = record
+        elif len(record) != len(header):
+            raise InputError(name, f"{len(record)} fields but the header has {len(header)} "
+                             "(an unquoted comma or quote in a comment?)", cell(row))
 
 
 def _decode_utf8(data: bytes, name: str) -> str:

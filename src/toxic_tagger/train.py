@@ -1,9 +1,9 @@
 """The `train` stage's logic: fine-tune with Lightning, pick the best epoch, blend with the
 TF-IDF baseline and tune thresholds on val, export.
 
-Input: typed params and the balanced train / natural val splits. Output: checkpoints
-(best and last) in `checkpoints/`, TensorBoard logs, the exported model directory, and a
-summary dict for metrics/train.json.
+Input: typed params, the balanced train / natural val splits and the baseline model directory
+(blended in). Output: checkpoints (best and last) in `checkpoints/`, TensorBoard and DVCLive
+logs, the exported model directory, and a summary dict for metrics/train.json.
 """
 
 from __future__ import annotations
