@@ -1,6 +1,7 @@
 """`toxic-tagger predict`: JSON lines for arguments, CSV in/out, one-line errors."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -132,6 +133,15 @@ def test_predict_never_replaces_a_file_silently(tiny_export, tmp_path, capsys):
                                               "--output", str(tmp_path / "no" / "tags.csv"))
     assert "is a folder" in one_line_error(capsys, "predict", "--model", str(paths.model), "hi",
                                            "--output", str(tmp_path))
+    assert "is a folder" in one_line_error(capsys, "predict", "--model", str(paths.model), "hi",
+                                           "--output", f"{tmp_path / 'new'}/")
+    assert f"{out} is not a folder" in one_line_error(capsys, "predict", "--model", str(paths.model), "hi",
+                                                      "--output", str(out / "x.csv"))
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)  # like /dev/full or /dev/stdout: the rename would replace the node itself
+    assert "is not a regular file" in one_line_error(capsys, "predict", "--model", str(paths.model), "hi",
+                                                     "--output", str(fifo), "--overwrite")
+    assert fifo.exists() and not fifo.is_file()
 
 
 def test_predict_input_errors_name_the_place(tiny_export, tmp_path, capsys):
@@ -176,6 +186,9 @@ def test_incomplete_or_broken_model_folders_stop_with_one_line(tiny_export, tmp_
     del content["thresholds"]["threat"]
     (meta / "toxic_tagger.json").write_text(json.dumps(content))
     assert "no threshold for threat" in one_line_error(capsys, "predict", "--model", str(meta), "hi")
+    content["thresholds"]["threat"] = "abc"
+    (meta / "toxic_tagger.json").write_text(json.dumps(content))
+    assert "thresholds.threat must be a number, got 'abc'" in one_line_error(capsys, "predict", "--model", str(meta), "hi")
     (meta / "toxic_tagger.json").write_text("{not json")
     assert "cannot read" in one_line_error(capsys, "predict", "--model", str(meta), "hi")
 
@@ -186,4 +199,4 @@ def test_table_of_another_json_layout_is_one_line(tmp_path, capsys):
     assert "not in metrics/eval.json's layout" in one_line_error(capsys, "table", str(split))
     listed = tmp_path / "list.json"
     listed.write_text("[1, 2]")
-    assert "cannot read the 'test' metrics" in one_line_error(capsys, "table", str(listed))
+    assert "no 'test' entry" in one_line_error(capsys, "table", str(listed))

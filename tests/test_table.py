@@ -125,3 +125,8 @@ def test_unclosed_quote_names_the_row_it_opens_on():
 def test_stray_quote_inside_a_field_is_read_as_pandas_reads_it():
     frame = parse(f'{HEADER}\n1,"quoted"tail,{ROW}\n2,ok,{ROW}\n')
     assert frame["comment_text"].tolist() == ["quotedtail", "ok"]
+
+
+def test_a_stray_quote_does_not_hide_an_extra_comma():
+    message = error_of(f'{HEADER}\n1,"Hi" there, friend,{ROW}\n2,"Yo" you, there,{ROW}\n')
+    assert message.startswith("comments.csv: row 2: 9 fields but the header has 8")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -107,10 +108,15 @@ def check_output(output: str | None, source: str | None, overwrite: bool) -> Non
     if output is None:
         return
     path = Path(output)
-    if path.is_dir():
+    if path.is_dir() or output.endswith(("/", os.sep)):
         raise ToxicTaggerError(f"{output}: is a folder; --output takes a file path")
     if not path.parent.is_dir():
-        raise ToxicTaggerError(f"{output}: folder {path.parent} does not exist")
+        problem = "is not a folder" if path.parent.exists() else "does not exist"
+        raise ToxicTaggerError(f"{output}: {path.parent} {problem}")
+    if not os.access(path.parent, os.W_OK):
+        raise ToxicTaggerError(f"{output}: folder {path.parent} is not writable")
+    if path.exists() and not path.is_file():  # a device or pipe: the rename would replace it
+        raise ToxicTaggerError(f"{output}: is not a regular file; omit --output to print JSON lines")
     if path.exists() and source not in (None, "-") and path.resolve() == Path(source).resolve():
         raise ToxicTaggerError(f"{output}: is the --input file; write the tags to another file")
     if path.exists() and not overwrite:
@@ -145,7 +151,10 @@ def predict_command(args: argparse.Namespace) -> None:
         for j, label in enumerate(LABELS):
             out[label] = probs[:, j].round(6)
         out["tags"] = [" ".join(label for label, on in zip(LABELS, row) if on) for row in tags]
-        write_csv(args.output, out)
+        try:
+            write_csv(args.output, out)
+        except OSError as exc:  # e.g. a folder that refuses new files; nothing is left behind
+            raise ToxicTaggerError(f"{args.output}: cannot write: {exc.strerror or exc}") from exc
         return
     for i, text in enumerate(frame[TEXT_COLUMN]):
         record = {"text": text, **{label: round(float(p), 6) for label, p in zip(LABELS, probs[i])},
@@ -157,17 +166,20 @@ def table_command(args: argparse.Namespace) -> None:
     """Print the per-tag table of each metrics file (what the README's results tables show)."""
     from toxic_tagger.model_card import metrics_table
 
+    tables = []  # all read before any is printed: a bad file prints nothing
     for path in args.metrics:
         try:
-            report = json.loads(Path(path).read_text(encoding="utf-8"))[args.split]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ToxicTaggerError(f"{path}: cannot read the {args.split!r} metrics: {exc}") from exc
+            content = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ToxicTaggerError(f"{path}: cannot read: {exc}") from exc
+        if not isinstance(content, dict) or args.split not in content:
+            raise ToxicTaggerError(f"{path}: no {args.split!r} entry; expected metrics/eval.json's layout")
         try:
-            table = metrics_table(report)
-        except (KeyError, TypeError, IndexError) as exc:  # another JSON, e.g. metrics/split.json
+            tables.append(f"{path} ({args.split} split)\n\n{metrics_table(content[args.split])}\n")
+        except (KeyError, TypeError, IndexError, ValueError) as exc:  # another JSON, e.g. metrics/split.json
             raise ToxicTaggerError(f"{path}: the {args.split!r} entry is not in metrics/eval.json's layout "
                                    f"(per-tag metrics; missing or malformed: {exc})") from exc
-        print(f"{path} ({args.split} split)\n\n{table}\n")
+    print("\n".join(tables))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -100,6 +100,10 @@ def read_meta(meta_path: Path) -> dict:
     missing = [label for label in LABELS if not isinstance(thresholds, dict) or label not in thresholds]
     if missing:
         raise ToxicTaggerError(f"{meta_path}: no threshold for {', '.join(missing)} under 'thresholds'")
+    for label in LABELS:
+        value = thresholds[label]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ToxicTaggerError(f"{meta_path}: thresholds.{label} must be a number, got {value!r}")
     if not isinstance(meta.get("max_length"), int):
         raise ToxicTaggerError(f"{meta_path}: 'max_length' must be an integer")
     return meta

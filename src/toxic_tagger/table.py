@@ -78,27 +78,33 @@ def _check_shape(text: str, name: str) -> None:
     """Every row has as many fields as the header, and no quoted field runs to the end of the
     file. Why: when every row has one field more (an unquoted comma in each comment), pandas
     takes the first column as the index and shifts the rest, with no error at all."""
-    header: list[str] | None = None
-    row = HEADER_ROW - 1  # rows as `_row` numbers them: blank lines are skipped, as pandas does
+    _check_quotes_closed(text, name)
+    # Lenient quoting, as pandas reads it ('"Hi" there' is one field); blank lines skipped, as
+    # pandas does, so rows are numbered as `_row` numbers them.
+    records = (record for record in csv.reader(io.StringIO(text, newline="")) if record)
+    header = next(records, [])
+    for offset, record in enumerate(records):
+        if len(record) != len(header):
+            raise InputError(name, f"{len(record)} fields but the header has {len(header)} "
+                             "(an unquoted comma or quote in a comment?)", cell(HEADER_ROW + 1 + offset))
+
+
+def _check_quotes_closed(text: str, name: str) -> None:
+    """Name the row of a quoted field left open at the end of the file (only the csv module's
+    strict mode reports it; its other complaints are quotes pandas reads leniently)."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    row = HEADER_ROW - 1
     while True:
         try:
             record = next(reader)
         except StopIteration:
             return
-        except csv.Error as exc:  # strict mode: a quote pandas reads leniently, or an unclosed one
+        except csv.Error as exc:
             row += 1
             if "unexpected end of data" in str(exc):
                 raise InputError(name, "a quoted field opened on this row is never closed", cell(row)) from exc
             continue
-        if not record:
-            continue
-        row += 1
-        if header is None:
-            header = record
-        elif len(record) != len(header):
-            raise InputError(name, f"{len(record)} fields but the header has {len(header)} "
-                             "(an unquoted comma or quote in a comment?)", cell(row))
+        row += bool(record)
 
 
 def _decode_utf8(data: bytes, name: str) -> str:
