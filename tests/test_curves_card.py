@@ -41,12 +41,13 @@ def test_model_card_has_provenance_metrics_and_limits():
     labels, probs = arrays()
     report = {split: split_report(labels, probs, np.full(6, 0.4), 20, seed=0) for split in ("test", "val")}
     meta = {"base_model": "m", "data_source": "sample", "data_sha256": "ab" * 32, "max_length": 128,
-            "params": {"train": {"lr": 1e-4}}}
+            "params": {"seed": {"seed": 42}, "train": {"lr": 1e-4}}}
     splits = {"train": {"rows": 10}, "val": {"rows": 20}, "test": {"rows": 30},
               "balance": {"clean_rows_used": 5}}
     card = render_card(meta, splits, report)
     assert "ab" * 32 in card and "train 10 / val 20 / test 30" in card
-    assert "`train.lr`: `0.0001`" in card
+    assert "`train.lr`: `0.0001`" in card and "- `seed`: `42`" in card
+    assert "thresholds in `toxic_tagger.json` apply to these probabilities" in card
     for label in LABELS:
         assert f"| {label} | {report['test'][label]['auroc']:.3f}" in card
     assert "Known limits" in card and "English only" in card
@@ -62,3 +63,4 @@ def test_model_card_says_how_the_ensemble_combines():
     card = render_card(meta, splits, report)
     assert "transformer + TF-IDF ensemble" in card and "`p = mix`" in card and "`baseline/`" in card
     assert "| threat | 0.75 |" in card and "| identity_hate | 1.00 |" in card
+    assert "apply to the blended score" in card

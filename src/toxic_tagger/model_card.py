@@ -24,7 +24,7 @@ for maximum F1). Not intended for automated sanctions without human review.
 - Identity terms: models trained on this data are known to score neutral mentions of
   identity groups (e.g. religions, sexual orientations) as more toxic; check before use.
 - Rare tags (`threat`, `identity_hate`, `severe_toxic`) have few positives; their metrics
-  carry wide confidence intervals (shown below).
+  carry wide confidence intervals (the metrics tables above).
 - Labels are crowd-sourced and noisy; sarcasm, quotes of abuse and reclaimed slurs are hard.
 """
 
@@ -75,17 +75,28 @@ those of the blended score; plain transformers alone gives `p_transformer`.
 {rows}"""
 
 
+def thresholds_note(meta: dict) -> str:
+    """Which score the tuned thresholds in toxic_tagger.json apply to."""
+    from toxic_tagger.export import blend_weights
+
+    if (meta.get("blend") or {}).get("baseline") and blend_weights(meta).any():
+        return ("The tuned thresholds in `toxic_tagger.json` apply to the blended score (Model, below),\n"
+                "not to these probabilities alone: `toxic-tagger predict` computes the blend.")
+    return "The tuned thresholds in `toxic_tagger.json` apply to these probabilities."
+
+
 def render_card(meta: dict, splits: dict, evaluation: dict) -> str:
     """The full model card as Markdown."""
     params = meta.get("params", {})
     rows = " / ".join(f"{name} {splits[name]['rows']}" for name in ("train", "val", "test"))
-    param_lines = "\n".join(f"- `{section}.{key}`: `{value}`" for section, values in params.items()
-                            for key, value in values.items())
+    # a top-level key such as `seed` is stored as {"seed": {"seed": 42}}: name it once
+    param_lines = "\n".join(f"- `{key if key == section else f'{section}.{key}'}`: `{value}`"
+                            for section, values in params.items() for key, value in values.items())
     return f"""# toxic-tagger model card
 
 Multi-label toxicity tagger ({", ".join(LABELS)}), fine-tuned from `{meta.get("base_model")}`.
 Opens with plain transformers: `pipeline("text-classification", model=<this directory>, top_k=None)`
-gives the per-tag probabilities (sigmoid); the tuned thresholds are in `toxic_tagger.json`.
+gives the transformer's per-tag probabilities (sigmoid). {thresholds_note(meta)}
 
 ## Data
 
@@ -107,6 +118,6 @@ gives the per-tag probabilities (sigmoid); the tuned thresholds are in `toxic_ta
 ## Training parameters
 
 {param_lines}
-- max_length: {meta.get("max_length")} tokens
+- exported `max_length` (truncation): {meta.get("max_length")} tokens
 
 {INTENDED_USE}"""
