@@ -26,7 +26,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# check-params first: DVC deletes a stage's outputs before running it, and a bad value would
+# otherwise stop the stage only after that.
 repro: $(STAMP)
+	$(RUN) toxic-tagger check-params params.yaml
 	$(RUN) dvc repro
 
 # All stages on the real comments as a DVC experiment; leaves the model in models/.

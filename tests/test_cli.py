@@ -12,7 +12,7 @@ import pandas as pd
 from toxic_tagger import LABELS
 from toxic_tagger.cli import main
 
-from conftest import FIXTURE_CSV
+from conftest import FIXTURE_CSV, ROOT
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -200,3 +200,11 @@ def test_table_of_another_json_layout_is_one_line(tmp_path, capsys):
     listed = tmp_path / "list.json"
     listed.write_text("[1, 2]")
     assert "no 'test' entry" in one_line_error(capsys, "table", str(listed))
+
+
+def test_check_params_passes_the_repository_file_and_names_a_bad_value(tmp_path, capsys):
+    code, out, err = in_process(capsys, "check-params", str(ROOT / "params.yaml"))
+    assert code == 0 and out.strip().endswith("params.yaml: ok"), err
+    bad = tmp_path / "params.yaml"
+    bad.write_text((ROOT / "params.yaml").read_text().replace("  epochs: 2", "  epochs: 0", 1))
+    assert one_line_error(capsys, "check-params", str(bad)).endswith("train.epochs must be >= 1, got 0")

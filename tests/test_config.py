@@ -72,3 +72,21 @@ def test_empty_and_invalid_yaml(tmp_path):
     empty.write_text("seed: [1,\n")
     with pytest.raises(InputError, match="invalid YAML"):
         load_params(empty)
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("  epochs: 2", "  epochs: 0", "train.epochs must be >= 1, got 0"),
+    ("  lr: 1.0e-4", "  lr: -1.0e-4", "train.lr must be >= 0 (0 = only the head learns), got -0.0001"),
+    ("  max_length: 128", "  max_length: 0", "model.max_length must be >= 8 tokens, got 0"),
+    ("  max_batch_size: 64", "  max_batch_size: 0", "train.max_batch_size must be >= 1, got 0"),
+    ("  warmup_fraction: 0.2", "  warmup_fraction: 1.5", "train.warmup_fraction must be in [0, 1], got 1.5"),
+    ("  clean_rows: 1500", "  clean_rows: -1", "balance_split.clean_rows must be >= 0, or null for all, got -1"),
+    ("  bootstrap_samples: 1000", "  bootstrap_samples: 1", "evaluate.bootstrap_samples must be >= 20, got 1"),
+    ("threads: 0", "threads: -1", "threads must be >= 0 (0 = every core), got -1"),
+])
+def test_out_of_range_values_name_key_line_and_column(tmp_path, old, new, message):
+    path = _write(tmp_path, old, new)
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if text.startswith(new))
+    with pytest.raises(InputError) as err:
+        load_params(path)
+    assert str(err.value).startswith(f"{path}: line {line}, column ") and str(err.value).endswith(message)

@@ -133,3 +133,16 @@ def test_ema_decay_exports_the_average_not_the_last_step(tiny_model_dir, tiny_pa
     assert weight_averaging(None) == []
     with pytest.raises(ToxicTaggerError, match="train.ema_decay"):
         weight_averaging(1.0)
+
+
+def test_lengths_are_checked_against_the_model_and_the_token_budget(tiny_params, tmp_path):
+    from toxic_tagger.errors import ToxicTaggerError
+    from toxic_tagger.train import check_lengths
+
+    params = tiny_params(tmp_path)
+    check_lengths(params, params.model.max_length)  # exactly the model's positions: fine
+    with pytest.raises(ToxicTaggerError, match=r"model.max_length \d+ is above the 8 positions"):
+        check_lengths(params, 8)
+    small = tiny_params(tmp_path, train={"max_tokens_per_batch": params.model.max_length - 1})
+    with pytest.raises(ToxicTaggerError, match="train.max_tokens_per_batch .* must be at least model.max_length"):
+        check_lengths(small, None)

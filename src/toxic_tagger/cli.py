@@ -6,6 +6,7 @@
     echo "some comment" | toxic-tagger predict --input -          # one comment per line
     toxic-tagger report --base main --output report.md            # Markdown params/metrics diff
     toxic-tagger table metrics/eval.json metrics/baseline.json     # per-tag results tables
+    toxic-tagger check-params params.yaml                          # keys, types and ranges (make repro runs it first)
 
 Errors (missing model, bad CSV, unknown base revision) print one line on stderr and exit with status 1.
 """
@@ -55,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     table = commands.add_parser("table", help="Markdown per-tag table of a metrics JSON (eval.json layout)")
     table.add_argument("metrics", nargs="+", help="metrics/eval.json, metrics/baseline.json, ...")
     table.add_argument("--split", default="test", choices=("test", "val"))
+    check = commands.add_parser("check-params", help="check params.yaml's keys, types and value ranges")
+    check.add_argument("path", nargs="?", default="params.yaml")
     return parser
 
 
@@ -191,6 +194,11 @@ def main(argv: list[str] | None = None) -> None:
             report_command(args)
         elif args.command == "table":
             table_command(args)
+        elif args.command == "check-params":
+            from toxic_tagger.config import load_params
+
+            load_params(args.path)
+            print(f"{args.path}: ok")
     except ToxicTaggerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)

@@ -117,6 +117,38 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     return _build(Params, node, path, "")
 
 
+# Allowed values of numeric keys, checked on load with the key's line and column, so a bad
+# value stops the first stage that reads params.yaml. (Checks that need the model or another
+# key, e.g. model.max_length against the model's positions, live where that is known.)
+RANGES: dict[str, tuple[typing.Callable[[Any], bool], str]] = {
+    "threads": (lambda v: v >= 0, ">= 0 (0 = every core)"),
+    "fetch.sample_rows": (lambda v: v >= 100, ">= 100"),
+    "balance_split.val_fraction": (lambda v: 0 < v < 1, "in (0, 1)"),
+    "balance_split.test_fraction": (lambda v: 0 < v < 1, "in (0, 1)"),
+    "balance_split.clean_rows": (lambda v: v is None or v >= 0, ">= 0, or null for all"),
+    "model.max_length": (lambda v: v >= 8, ">= 8 tokens"),
+    "model.hidden_dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "model.attention_dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "train.epochs": (lambda v: v >= 1, ">= 1"),
+    "train.lr": (lambda v: v >= 0, ">= 0 (0 = only the head learns)"),
+    "train.head_lr": (lambda v: v > 0, "> 0"),
+    "train.pos_weight_power": (lambda v: v >= 0, ">= 0 (0 = off)"),
+    "train.weight_decay": (lambda v: v >= 0, ">= 0"),
+    "train.warmup_fraction": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "train.max_tokens_per_batch": (lambda v: v >= 1, ">= 1"),
+    "train.max_batch_size": (lambda v: v >= 1, ">= 1"),
+    "train.patience": (lambda v: v >= 0, ">= 0"),
+    "evaluate.max_tokens_per_batch": (lambda v: v >= 1, ">= 1"),
+    # fewer resamples cannot place the ends of a 95% interval (1 gave zero-width intervals)
+    "evaluate.bootstrap_samples": (lambda v: v >= 20, ">= 20"),
+}
+
+
+def _check_range(key: str, value: Any, path: Path, node: yaml.Node) -> None:
+    if key in RANGES and not RANGES[key][0](value):
+        raise InputError(path, f"{key} must be {RANGES[key][1]}, got {value!r}", _where(node))
+
+
 def _where(node: yaml.Node) -> str:
     return f"line {node.start_mark.line + 1}, column {node.start_mark.column + 1}"
 
@@ -136,6 +168,7 @@ def _build(cls: type, node: yaml.Node, path: Path, prefix: str) -> Any:
             hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(names)})"
             raise InputError(path, f"unknown key {prefix + str(key)!r} in {label}{hint}", _where(key_node))
         values[key] = _convert(hints[key], value_node, path, prefix + key)
+        _check_range(prefix + key, values[key], path, value_node)
     missing = [n for n in names if n not in values]
     if missing:
         raise InputError(path, f"missing key {prefix}{missing[0]} in {label}", _where(node))

@@ -49,7 +49,8 @@ def _load(loader, name: str, what: str, **kwargs):
     except OSError as exc:
         raise ToxicTaggerError(
             f"model.name {name!r}: cannot load {what} (not a local directory or packaged model, "
-            f"and the hub is unreachable or has no such id): {str(exc).splitlines()[0]}"
+            f"and the hub is unreachable or has no such id; offline, HF_HUB_OFFLINE=1 makes this fail at once): "
+            f"{str(exc).splitlines()[0]}"
         ) from exc
 
 

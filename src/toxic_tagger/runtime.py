@@ -27,7 +27,11 @@ def configure_threads(requested: int) -> int:
     """Set torch's intra-op threads to `requested` (0 = all available cores); return the count."""
     import torch
 
-    threads = requested if requested > 0 else available_cores()
+    cores = available_cores()
+    if requested > cores:  # allowed (the user asked), but slower: threads then wait on each other
+        warnings.warn(f"threads: {requested} torch threads on {cores} available cores oversubscribes them "
+                      "(0 = one per core)", stacklevel=2)
+    threads = requested if requested > 0 else cores
     torch.set_num_threads(threads)
     return threads
 

@@ -76,6 +76,18 @@ def build_trainer(params: Params, paths: TrainPaths) -> tuple[L.Trainer, ModelCh
     return trainer, checkpoint
 
 
+def check_lengths(params: Params, positions: int | None) -> None:
+    """model.max_length fits the model's position table, and a batch's token budget holds one
+    comment of that length (below it, every long comment would be a batch over budget)."""
+    max_length, budget = params.model.max_length, params.train.max_tokens_per_batch
+    if positions and max_length > positions:
+        raise ToxicTaggerError(f"params.yaml: model.max_length {max_length} is above the {positions} "
+                               f"positions of {params.model.name}")
+    if budget < max_length:
+        raise ToxicTaggerError(f"params.yaml: train.max_tokens_per_batch {budget} must be at least "
+                               f"model.max_length {max_length}")
+
+
 def weight_averaging(decay: float | None) -> list[Callback]:
     """The callbacks for `train.ema_decay`: none when null, else one that keeps an exponential
     moving average of the weights (average <- decay * average + (1 - decay) * weights after every
@@ -116,6 +128,7 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
     data = CommentDataModule(train, val, tokenizer, params.model.max_length, params.train.max_tokens_per_batch,
                              params.train.max_batch_size, params.seed, params.train.batching)
     model = load_classifier(params.model.name, root, params.model.hidden_dropout, params.model.attention_dropout)
+    check_lengths(params, getattr(model.config, "max_position_embeddings", None))
     module = ToxicClassifier(model, params.train.lr,
                              params.train.weight_decay, params.train.warmup_fraction, params.train.head_lr,
                              pos_weight(label_matrix(train), params.train.pos_weight_power),
