@@ -38,6 +38,10 @@ def run(params: Params, root: Path) -> None:
         if split == "test":
             write_curves(args.plots, labels, probs, exported.thresholds)
     write_json(args.metrics, report)
+    test = report["test"]
+    print(f"evaluate: test mean AUROC {test['mean_auroc']:.4f}, micro-F1 {test['micro_f1']:.3f}, "
+          f"macro-F1 {test['macro_f1']:.3f} ({test['rows']} comments) -> {args.metrics} "
+          f"(per tag: toxic-tagger table {args.metrics})")
     card = render_card(exported.meta, read_json(args.splits), report)
     with atomic_path(args.card) as tmp:
         tmp.write_text(card, encoding="utf-8")

@@ -27,6 +27,10 @@ def run(params: Params, root: Path) -> None:
     summary = fit_and_export(params, read_split(args.train), read_split(args.val), paths, root, provenance,
                              baseline_dir=args.baseline)
     write_json(args.summary, summary)
+    # one line for logs, where Lightning's progress bar shows only its last state
+    print(f"train: {summary['epochs_run']} epochs in {summary['train_seconds']} s, best epoch "
+          f"{summary['best_epoch'] + 1}; val mean AUROC {summary['val_mean_auroc']:.4f} exported "
+          f"({summary['val_mean_auroc_transformer']:.4f} transformer alone) -> {args.model}")
 
 if __name__ == "__main__":
     run_stage(run)

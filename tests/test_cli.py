@@ -49,6 +49,7 @@ def test_predict_csv_keeps_ids_and_order(tiny_export, tmp_path, capsys):
     code, _, err = in_process(capsys, "predict", "--model", str(paths.model), "--input", str(FIXTURE_CSV),
                               "--output", str(out))
     assert code == 0, err
+    assert err.strip().endswith(f"wrote 42 rows to {out}")
     scored = pd.read_csv(out, dtype={"id": str})
     assert scored["id"].tolist() == pd.read_csv(FIXTURE_CSV, dtype=str)["id"].tolist()
     assert list(scored.columns) == ["id", "comment_text", *LABELS, "tags"]

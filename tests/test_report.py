@@ -57,6 +57,7 @@ def test_report_lists_changed_params_and_metrics(two_commit_repo: Path):
     assert result.returncode == 0, result.stderr
     markdown = result.stdout
     assert "### Metrics" in markdown and "### Params" in markdown and "versus `base`" in markdown
+    assert markdown.index("### Params") < markdown.index("### Metrics")  # the cause before its effects
     assert table_row(markdown, "params.yaml", "train.lr", "0.001", "0.0003")
     assert table_row(markdown, "metrics/eval.json", "test.mean_auroc", "0.81", "0.87", "0.06")
     # Unchanged values are left out, so the comment shows only what the change did.

@@ -158,6 +158,7 @@ def predict_command(args: argparse.Namespace) -> None:
             write_csv(args.output, out)
         except OSError as exc:  # e.g. a folder that refuses new files; nothing is left behind
             raise ToxicTaggerError(f"{args.output}: cannot write: {exc.strerror or exc}") from exc
+        print(f"wrote {len(out)} rows to {args.output}", file=sys.stderr)
         return
     for i, text in enumerate(frame[TEXT_COLUMN]):
         record = {"text": text, **{label: round(float(p), 6) for label, p in zip(LABELS, probs[i])},

@@ -72,15 +72,15 @@ def resolve_rev(root: Path, rev: str) -> str:
 
 def build_report(root: Path, base: str, base_sha: str, plots_dir: Path | None,
                  plots_url: str | None, output: Path | None) -> str:
-    """The whole Markdown document: title, what was compared, metrics, params, plots."""
+    """The whole Markdown document: title, what was compared, params, metrics, plots."""
     head = _git(root, "rev-parse", "--short", "HEAD").stdout.strip() or "no commit yet"
     sections = [
-        f"## toxic-tagger: metrics and params versus `{base}`",
+        f"## toxic-tagger: params and metrics versus `{base}`",
         f"Base `{base}` ({base_sha[:7]}) versus the workspace (HEAD {head}); only changed values are listed.",
+        "### Params",  # first: usually a line or two, the cause of the metric rows below
+        dvc_diff(root, "params", base) or "No param changed.",
         "### Metrics",
         dvc_diff(root, "metrics", base) or "No metric changed.",
-        "### Params",
-        dvc_diff(root, "params", base) or "No param changed.",
     ]
     if plots_dir is not None or plots_url:
         sections += ["### Plots", plots_markdown(plots_dir, plots_url, output)]
