@@ -135,6 +135,9 @@ def predict_command(args: argparse.Namespace) -> None:
     check_output(args.output, args.input, args.overwrite)
     frame = read_inputs(args.input, args.texts)
     configure_threads(args.threads)
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # its weight-loading bar; predict's own bar is for long inputs
     model = load_exported(args.model)
     texts = frame[TEXT_COLUMN].tolist()
     if args.runtime.startswith("torch"):
