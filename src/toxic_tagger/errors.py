@@ -32,3 +32,9 @@ def cell(row: int | None = None, column: str | None = None) -> str | None:
     if column is not None:
         parts.append(f"column {column!r}")
     return ", ".join(parts) or None
+
+
+def first_line(exc: Exception) -> str:
+    """The first line of a library exception's message (its type name when it has none), for a
+    one-line error: library messages often run to several lines."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -21,7 +21,7 @@ import numpy as np
 from toxic_tagger import LABELS
 from toxic_tagger.baseline import BaselineModel, load_baseline
 from toxic_tagger.ensemble import FORMULAS, SPACES, Space, weights_by_tag
-from toxic_tagger.errors import ToxicTaggerError
+from toxic_tagger.errors import ToxicTaggerError, first_line
 from toxic_tagger.io import atomic_dir
 
 META_FILE = "toxic_tagger.json"
@@ -126,10 +126,6 @@ def check_vocabulary(directory: Path, model, tokenizer) -> None:
     if expected and size < expected // 2:  # the [UNK]-only fallback, or another model's tokenizer
         raise ToxicTaggerError(f"{directory}: tokenizer has {size:,} tokens, far fewer than the model's "
                                f"{expected:,}: tokenizer.json is not this model's")
-
-
-def first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def blend_space(meta: dict, meta_path: Path) -> Space:

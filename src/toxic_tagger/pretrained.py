@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from toxic_tagger import LABELS
-from toxic_tagger.errors import ToxicTaggerError
+from toxic_tagger.errors import ToxicTaggerError, first_line
 from toxic_tagger.paths import resolve_user_path
 
 
@@ -50,7 +50,7 @@ def _load(loader, name: str, what: str, **kwargs):
         raise ToxicTaggerError(
             f"model.name {name!r}: cannot load {what} (not a local directory or packaged model, "
             f"and the hub is unreachable or has no such id; offline, HF_HUB_OFFLINE=1 makes this fail at once): "
-            f"{str(exc).splitlines()[0]}"
+            f"{first_line(exc)}"
         ) from exc
 
 
