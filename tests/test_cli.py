@@ -160,6 +160,10 @@ def test_predict_input_errors_name_the_place(tiny_export, tmp_path, capsys):
     header.write_text("id,comment_text\n")
     assert one_line_error(capsys, "predict", *model, "--input", str(header)) == (
         f"error: {header}: no comment rows after the header")
+    empty = tmp_path / "empty.csv"
+    empty.write_text('id,comment_text\n1,hi\n2,"  "\n')
+    assert one_line_error(capsys, "predict", *model, "--input", str(empty)) == (
+        f"error: {empty}: row 3, column 'comment_text': empty comment")
     commas = tmp_path / "commas.csv"
     commas.write_text("id,comment_text\n1,hi, there\n")  # pandas alone would tag " there"
     assert "row 2: 3 fields but the header has 2" in one_line_error(capsys, "predict", *model, "--input", str(commas))

@@ -19,14 +19,13 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from toxic_tagger import ID_COLUMN, LABELS, TEXT_COLUMN
 from toxic_tagger.errors import InputError, ToxicTaggerError, cell
 from toxic_tagger.io import write_csv
 from toxic_tagger.report import add_report_parser, report_command
-from toxic_tagger.table import read_csv_text, read_source_bytes
+from toxic_tagger.table import check_non_empty, read_csv_text, read_source_bytes
 
 DEFAULT_MODEL = "models/toxic-tagger"
 RUNTIMES = ("torch", "torch-bf16", "onnxruntime", "onnxruntime-int8")
@@ -98,9 +97,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise InputError(name, "required column missing", cell(1, TEXT_COLUMN))
     if frame.empty:
         raise InputError(name, "no comment rows after the header")
-    blank = frame[TEXT_COLUMN].str.strip() == ""
-    if blank.any():
-        raise InputError(name, "empty comment", cell(int(np.flatnonzero(blank.to_numpy())[0]) + 2, TEXT_COLUMN))
+    check_non_empty(frame, TEXT_COLUMN, name, "empty comment")
     keep = [c for c in (ID_COLUMN, TEXT_COLUMN) if c in frame.columns]
     return frame.loc[:, keep]
 

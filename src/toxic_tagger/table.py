@@ -144,9 +144,9 @@ def validate_comments(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     if frame.empty:
         raise InputError(name, "no data rows after the header")
     frame = frame.loc[:, list(COLUMNS)].reset_index(drop=True)
-    _check_non_empty(frame, ID_COLUMN, name)
+    check_non_empty(frame, ID_COLUMN, name)
     _check_unique_ids(frame, name)
-    _check_non_empty(frame, TEXT_COLUMN, name)
+    check_non_empty(frame, TEXT_COLUMN, name)
     labels = {label: _check_binary(frame[label], label, name) for label in LABELS}
     return pd.DataFrame(
         {ID_COLUMN: frame[ID_COLUMN].astype(str), TEXT_COLUMN: frame[TEXT_COLUMN].astype(str), **labels}
@@ -157,12 +157,14 @@ def _row(index: int) -> int:
     return HEADER_ROW + 1 + int(index)
 
 
-def _check_non_empty(frame: pd.DataFrame, column: str, name: str) -> None:
+def check_non_empty(frame: pd.DataFrame, column: str, name: str,
+                    problem: str = "empty value (NaN or blank); every row needs one") -> None:
+    """Stop at the first NaN or blank cell of `column`, naming its row (as a spreadsheet numbers it)."""
     values = frame[column]
     bad = values.isna() | (values.astype(str).str.strip() == "")
     if bad.any():
         first = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(name, "empty value (NaN or blank); every row needs one", cell(_row(first), column))
+        raise InputError(name, problem, cell(_row(first), column))
 
 
 def _check_unique_ids(frame: pd.DataFrame, name: str) -> None:
