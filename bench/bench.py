@@ -6,7 +6,7 @@
 
 Measures, on the same comments (the shared real Jigsaw file, else the synthetic sample) and
 the same model: training throughput (samples/s, real tokens/s), compute efficiency (FLOP/s
-of real tokens, see toxic_tagger.flops, over the fp32 matmul FLOP/s measured alongside each
+of real tokens, see flops, over the fp32 matmul FLOP/s measured alongside each
 part, bench_peak.py; and over the best of the run's first and last matmul probes), prediction throughput (torch fp32 and int8, ONNX Runtime fp32 and int8), tokenization speed, and the peak resident
 memory of each path (every measured part runs in a fresh child process, bench_child.py).
 Prints a table of ratios with the issue's targets (reported, not asserted) and writes all
@@ -38,9 +38,9 @@ from bench_report import FLIPPED, summary_rows
 from bench_text import finite, notes, report_text
 
 from toxic_tagger import LABELS, TEXT_COLUMN
+from toxic_tagger.atomic_files import write_json
 from toxic_tagger.config import load_params
-from toxic_tagger.io import write_json
-from toxic_tagger.metrics import per_tag_auroc
+from toxic_tagger.evaluate.metrics import per_tag_auroc
 from toxic_tagger.paths import resolve_user_path
 
 DEFAULT_DATA = "../shared/data/jigsaw-train-15k.csv.gz"
@@ -88,8 +88,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def load_frame(data: str, rows: int, seed: int) -> tuple:
     """The comment table and where it came from: the real file if present, else synthetic."""
-    from toxic_tagger.synthetic import generate_sample
-    from toxic_tagger.table import parse_comments, read_source_bytes
+    from toxic_tagger.data.comments_csv import parse_comments, read_source_bytes
+    from toxic_tagger.data.synthetic import generate_sample
 
     path = resolve_user_path(data, ROOT)
     if path.is_file():

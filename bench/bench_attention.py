@@ -30,10 +30,10 @@ sys.path[:0] = [str(HERE), str(ROOT / "src")]
 import torch
 import torch.nn.functional as F
 from bench_machine import describe_machine
+from flops import PREDICTION, TRAINING, matmul_peak
 
-from toxic_tagger.flops import PREDICTION, TRAINING, matmul_peak
-from toxic_tagger.io import write_json
-from toxic_tagger.precision import native_bf16
+from toxic_tagger.atomic_files import write_json
+from toxic_tagger.model.precision import native_bf16
 from toxic_tagger.runtime import configure_threads
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}

@@ -11,7 +11,6 @@ sit in a temporary JSON file it names (never inside the repository).
 from __future__ import annotations
 
 import json
-import resource
 import sys
 from functools import partial
 from pathlib import Path
@@ -19,30 +18,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "src")]
 
-import numpy as np
-import psutil
+from bench_common import peak_rss_mb
 
-from toxic_tagger.io import write_json
-
-
-def load_comments(cfg: dict, split: str) -> tuple[list[str], np.ndarray]:
-    """Texts and (n, 6) float32 labels of `split` ("train" or "predict") from the comments file."""
-    data = json.loads(Path(cfg["comments"]).read_text(encoding="utf-8"))[split]
-    return data["texts"], np.asarray(data["labels"], dtype=np.float32)
-
-
-def rss_mb() -> float:
-    """Current resident memory of this process, MiB."""
-    return psutil.Process().memory_info().rss / 2**20
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, MiB (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from toxic_tagger.atomic_files import write_json
 
 
 def parts() -> dict:
-    """Part name -> function(cfg) -> dict (imported late: they import torch and this module)."""
+    """Part name -> function(cfg) -> dict (imported late: they import torch)."""
     import bench_predict
     import bench_train
     from bench_report import FLIPPED

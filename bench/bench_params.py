@@ -39,11 +39,10 @@ from bench_report import FLIPPED
 from bench_train import toxic_tagger_data, toxic_tagger_module
 
 from bench import add_shared_options, load_frame, select_comments, train_settings
+from toxic_tagger.atomic_files import write_json
 from toxic_tagger.config import load_params
-from toxic_tagger.io import write_json
-from toxic_tagger.precision import autocast, native_bf16
+from toxic_tagger.model.precision import autocast, native_bf16
 from toxic_tagger.runtime import configure_threads, quiet_libraries
-
 
 # Each compared param: (value "on", value "off"). On is the train stage's default for the
 # booleans; for precision it is the faster choice on CPUs with bf16 units.

@@ -29,8 +29,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 
 import torch
-
-from toxic_tagger.flops import matmul_peak
+from flops import matmul_peak
 
 
 class MatchedPeak:

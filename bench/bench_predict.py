@@ -2,10 +2,10 @@
 
 Prediction compares, on the same seeded sample of labeled comments and the same model:
 - tutorial: tokenize one comment (padding="max_length"), forward it alone, sigmoid;
-- toxic-tagger fp32: `toxic_tagger.predict.predict_proba` (batch tokenization, length-sorted
+- toxic-tagger fp32: `toxic_tagger.model.inference.predict_proba` (batch tokenization, length-sorted
   batches under a token budget, dynamic padding);
 - toxic-tagger int8: the same call on `quantize_int8(model)`;
-- onnxruntime fp32 / int8: `toxic_tagger.fast_predict` (the same model exported to a fused ONNX
+- onnxruntime fp32 / int8: `toxic_tagger.predict.onnx_runtime` (the same model exported to a fused ONNX
   graph, int8 with per-channel dynamic quantization; same tokenization and batches). Building
   the graph (export, fuse, quantize) is timed apart, as `build_seconds`, not in the throughput.
 Torch paths run under `torch.inference_mode()`; each side gets one untimed warm-up call first,
@@ -21,24 +21,24 @@ import time
 
 import numpy as np
 import torch
-from bench_child import load_comments, rss_mb
+from bench_common import load_comments, rss_mb
 from bench_peak import MatchedPeak, run_peak
+from flops import ModelSize, batches_cls_only_skipped_flops, batches_flops, matmul_peak, model_size
+from torch_int8 import quantize_int8
 
-from toxic_tagger.batching import sorted_batches
-from toxic_tagger.fast_predict import build_session, predict_fast
-from toxic_tagger.flops import ModelSize, batches_cls_only_skipped_flops, batches_flops, matmul_peak, model_size
-from toxic_tagger.precision import native_bf16
-from toxic_tagger.predict import predict_proba
-from toxic_tagger.quantize import quantize_int8
+from toxic_tagger.data.batching import sorted_batches
+from toxic_tagger.data.tokens import encode, token_lengths
+from toxic_tagger.model.inference import predict_proba
+from toxic_tagger.model.precision import native_bf16
+from toxic_tagger.predict.onnx_runtime import build_session, predict_fast
 from toxic_tagger.runtime import seed_everything
-from toxic_tagger.tokens import encode, token_lengths
 
 
 def load_predict_model(cfg: dict):
     """(model, tokenizer): the exported model if configured, else the base model with a random
     head (seeded, so every process builds the same one)."""
-    from toxic_tagger.export import load_exported
-    from toxic_tagger.pretrained import load_classifier, load_tokenizer
+    from toxic_tagger.model.export import load_exported
+    from toxic_tagger.model.pretrained import load_classifier, load_tokenizer
 
     if cfg["predict_model"]:
         exported = load_exported(cfg["predict_model"])
@@ -164,8 +164,8 @@ def predict_ort_int8(cfg: dict) -> dict:
 
 def tokenize(cfg: dict) -> dict:
     """Comments/s of per-comment tokenizer calls (tutorial style, padded; and unpadded) vs one
-    batched call of the fast tokenizer (`toxic_tagger.tokens.encode`) on the same comments."""
-    from toxic_tagger.pretrained import load_tokenizer
+    batched call of the fast tokenizer (`toxic_tagger.data.tokens.encode`) on the same comments."""
+    from toxic_tagger.model.pretrained import load_tokenizer
 
     texts, _ = load_comments(cfg, "predict")
     tokenizer = load_tokenizer(cfg["train_model"], cfg["root"])

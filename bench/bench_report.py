@@ -150,7 +150,7 @@ def prediction_rows(prediction: dict, peak: float) -> list[Row]:
     ]
 
 
-# ONNX Runtime paths (toxic_tagger.fast_predict): prediction key, label, speed-up target.
+# ONNX Runtime paths (toxic_tagger.predict.onnx_runtime): prediction key, label, speed-up target.
 ONNXRUNTIME_PATHS = (("ort_fp32", "onnxruntime fp32", 6), ("ort_int8", "onnxruntime int8 (fast path)", 12))
 
 

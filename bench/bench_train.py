@@ -27,19 +27,19 @@ import lightning as L
 import numpy as np
 import pandas as pd
 import torch
-from bench_child import load_comments, rss_mb
+from bench_common import load_comments, rss_mb
 from bench_peak import MatchedPeak, run_peak
 from bench_report import FLIPPED
+from flops import batch_flops, cls_only_skipped_flops, frozen_embeddings_skipped_flops, model_size
 
 from toxic_tagger import LABELS, TEXT_COLUMN
-from toxic_tagger.cls_only import supports
-from toxic_tagger.datamodule import CommentDataModule
-from toxic_tagger.flops import batch_flops, cls_only_skipped_flops, frozen_embeddings_skipped_flops, model_size
-from toxic_tagger.module import ToxicClassifier
-from toxic_tagger.precision import lightning_precision, native_bf16
-from toxic_tagger.pretrained import load_classifier, load_tokenizer
+from toxic_tagger.data.datamodule import CommentDataModule
+from toxic_tagger.model.classifier import ToxicClassifier
+from toxic_tagger.model.cls_only import supports
+from toxic_tagger.model.precision import lightning_precision, native_bf16
+from toxic_tagger.model.pretrained import load_classifier, load_tokenizer
+from toxic_tagger.model.training import pos_weight
 from toxic_tagger.runtime import seed_everything
-from toxic_tagger.train import pos_weight
 
 
 class StepTimer(L.Callback):
@@ -121,9 +121,11 @@ def build_module(cfg: dict, labels: np.ndarray, dropout: dict | None = None, cls
     seed_everything(cfg["seed"])
     train = cfg["train"]
     model = load_classifier(cfg["train_model"], cfg["root"], **(dropout or {}))
-    return ToxicClassifier(model, train["lr"], train["weight_decay"], train["warmup_fraction"], train["head_lr"],
-                           pos_weight(labels, train["pos_weight_power"]), cls_only, freeze_embeddings, fast_dropout,
-                           layer_lr_decay, precision)
+    return ToxicClassifier(model, lr=train["lr"], head_lr=train["head_lr"], weight_decay=train["weight_decay"],
+                           warmup_fraction=train["warmup_fraction"],
+                           pos_weight=pos_weight(labels, train["pos_weight_power"]), cls_only=cls_only,
+                           freeze_embeddings=freeze_embeddings, fast_dropout=fast_dropout,
+                           layer_lr_decay=layer_lr_decay, precision=precision)
 
 
 def fit_and_time(cfg: dict, module: ToxicClassifier, **fit_inputs) -> dict:

@@ -13,11 +13,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import logging
 
+from toxic_tagger.atomic_files import write_csv, write_json
 from toxic_tagger.config import Params
-from toxic_tagger.io import write_csv, write_json
+from toxic_tagger.data.comments_csv import read_split
+from toxic_tagger.data.split import make_splits, split_summary
 from toxic_tagger.runtime import run_stage, stage_paths
-from toxic_tagger.split import make_splits, split_summary
-from toxic_tagger.table import read_split
 
 log = logging.getLogger("balance_split")
 

@@ -15,11 +15,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import logging
 import time
 
-from toxic_tagger.baseline import baseline_report, load_baseline, save_baseline, train_baseline
+from toxic_tagger.atomic_files import write_json
 from toxic_tagger.config import Params
-from toxic_tagger.io import write_json
+from toxic_tagger.data.comments_csv import read_split
+from toxic_tagger.model.baseline import baseline_report, load_baseline, save_baseline, train_baseline
 from toxic_tagger.runtime import run_stage, stage_paths
-from toxic_tagger.table import read_split
 
 log = logging.getLogger("baseline")
 

@@ -15,15 +15,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from toxic_tagger import TEXT_COLUMN
+from toxic_tagger.atomic_files import atomic_path, read_json, write_json
 from toxic_tagger.config import Params
-from toxic_tagger.curves import write_curves
-from toxic_tagger.export import load_exported
-from toxic_tagger.io import atomic_path, read_json, write_json
-from toxic_tagger.metrics import split_report
-from toxic_tagger.model_card import render_card
-from toxic_tagger.predict import predict_exported
+from toxic_tagger.data.comments_csv import label_matrix, read_split
+from toxic_tagger.evaluate.curves import write_curves
+from toxic_tagger.evaluate.metrics import split_report
+from toxic_tagger.evaluate.model_card import render_card
+from toxic_tagger.model.export import load_exported
+from toxic_tagger.predict.torch_runtime import predict_exported
 from toxic_tagger.runtime import configure_threads, run_stage, stage_paths
-from toxic_tagger.table import label_matrix, read_split
+
 
 def run(params: Params, root: Path) -> None:
     args = stage_paths(__doc__, "model", "val", "test", "splits", "metrics", "plots", "card")
@@ -42,7 +43,7 @@ def run(params: Params, root: Path) -> None:
     print(f"evaluate: test mean AUROC {test['mean_auroc']:.4f}, micro-F1 {test['micro_f1']:.3f}, "
           f"macro-F1 {test['macro_f1']:.3f} ({test['rows']} comments) -> {args.metrics} "
           f"(per tag: toxic-tagger table {args.metrics})")
-    card = render_card(exported.meta, read_json(args.splits), report)
+    card = render_card(exported.meta, read_json(args.splits), report, exported.baseline_weight)
     with atomic_path(args.card) as tmp:
         tmp.write_text(card, encoding="utf-8")
 

@@ -12,9 +12,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import logging
 
+from toxic_tagger.atomic_files import write_csv, write_json
 from toxic_tagger.config import Params
-from toxic_tagger.fetch import fetch_comments, tag_counts
-from toxic_tagger.io import write_csv, write_json
+from toxic_tagger.data.fetch import fetch_comments, tag_counts
 from toxic_tagger.runtime import run_stage, stage_paths
 
 log = logging.getLogger("fetch")

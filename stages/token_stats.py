@@ -14,13 +14,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import pandas as pd
 
 from toxic_tagger import TEXT_COLUMN
+from toxic_tagger.atomic_files import write_csv, write_json
 from toxic_tagger.config import Params
-from toxic_tagger.io import write_csv, write_json
-from toxic_tagger.pretrained import load_tokenizer
+from toxic_tagger.data.comments_csv import read_split
+from toxic_tagger.data.token_stats import histogram_rows, length_summary
+from toxic_tagger.data.tokens import token_lengths
+from toxic_tagger.model.pretrained import load_tokenizer
 from toxic_tagger.runtime import run_stage, stage_paths
-from toxic_tagger.table import read_split
-from toxic_tagger.token_stats import histogram_rows, length_summary
-from toxic_tagger.tokens import token_lengths
+
 
 def run(params: Params, root: Path) -> None:
     args = stage_paths(__doc__, "train", "val", "test", "stats", "histogram")

@@ -13,11 +13,12 @@ from pathlib import Path
 # Run this checkout's library, also inside DVC's experiment copies (.dvc/tmp/exps/...).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from toxic_tagger.atomic_files import read_json, write_json
 from toxic_tagger.config import Params
-from toxic_tagger.io import read_json, write_json
+from toxic_tagger.data.comments_csv import read_split
+from toxic_tagger.model.training import TrainPaths, fit_and_export
 from toxic_tagger.runtime import run_stage, stage_paths
-from toxic_tagger.table import read_split
-from toxic_tagger.train import TrainPaths, fit_and_export
+
 
 def run(params: Params, root: Path) -> None:
     args = stage_paths(__doc__, "train", "val", "raw-meta", "baseline", "checkpoints", "logs", "live", "model", "summary")

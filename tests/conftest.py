@@ -22,7 +22,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from toxic_tagger.pretrained import resolve_model
+    from toxic_tagger.model.pretrained import resolve_model
 
     directory = tmp_path_factory.mktemp("tiny-bert")
     tokenizer = AutoTokenizer.from_pretrained(resolve_model("sentence-transformers/all-MiniLM-L6-v2"))
@@ -65,10 +65,10 @@ def fit_tiny(params, tmp: Path, with_baseline: bool = False) -> tuple:
     """Fine-tune `params`' model on the fixture CSV's train split and export it, all under `tmp`
     (checkpoints, logs, live, model; the TF-IDF baseline in `baseline` first when
     `with_baseline`): (TrainPaths, summary)."""
-    from toxic_tagger.baseline import save_baseline, train_baseline
-    from toxic_tagger.split import make_splits
-    from toxic_tagger.table import read_split
-    from toxic_tagger.train import TrainPaths, fit_and_export
+    from toxic_tagger.data.comments_csv import read_split
+    from toxic_tagger.data.split import make_splits
+    from toxic_tagger.model.baseline import save_baseline, train_baseline
+    from toxic_tagger.model.training import TrainPaths, fit_and_export
 
     splits = make_splits(read_split(FIXTURE_CSV), params.balance_split, params.seed)
     baseline_dir = tmp / "baseline" if with_baseline else None

@@ -7,21 +7,27 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from conftest import FIXTURE_CSV, ROOT
 from safetensors.numpy import load_file
 
 from toxic_tagger import LABELS, TEXT_COLUMN
-from toxic_tagger.baseline import (
-    FittedBaseline, baseline_report, fit_baseline, load_baseline, predict_baseline, predict_fitted,
-    save_baseline, to_model, train_baseline,
-)
+from toxic_tagger.atomic_files import write_csv
 from toxic_tagger.config import SplitParams, load_params
+from toxic_tagger.data.comments_csv import label_matrix, read_split
+from toxic_tagger.data.split import make_splits
 from toxic_tagger.errors import ToxicTaggerError
-from toxic_tagger.io import write_csv
-from toxic_tagger.metrics import per_tag_auroc, split_report
-from toxic_tagger.split import make_splits
-from toxic_tagger.table import label_matrix, read_split
-
-from conftest import FIXTURE_CSV, ROOT
+from toxic_tagger.evaluate.metrics import per_tag_auroc, split_report
+from toxic_tagger.model.baseline import (
+    FittedBaseline,
+    baseline_report,
+    fit_baseline,
+    load_baseline,
+    predict_baseline,
+    predict_fitted,
+    save_baseline,
+    to_model,
+    train_baseline,
+)
 
 PARAMS = load_params(ROOT / "params.yaml")  # the real defaults: the fixture is small enough
 # Texts the fit never saw: accents (strip_accents), unknown words, punctuation only, repeats.

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from toxic_tagger.batching import BucketBatchSampler, FixedBatchSampler, budget_batches, pad_batch, sorted_batches
+from toxic_tagger.data.batching import BucketBatchSampler, FixedBatchSampler, budget_batches, pad_batch, sorted_batches
 
 
 def lengths(n: int = 500, seed: int = 0) -> np.ndarray:

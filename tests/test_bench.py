@@ -12,25 +12,24 @@ import pytest
 import torch
 from conftest import ROOT
 
-from toxic_tagger.flops import (
+sys.path.insert(0, str(ROOT / "bench"))
+
+import bench_report
+import bench_text
+from flops import (
     ModelSize,
     batch_flops,
     batches_cls_only_skipped_flops,
     batches_flops,
     cls_only_skipped_flops,
-    frozen_embeddings_skipped_flops,
     flops_per_token,
+    frozen_embeddings_skipped_flops,
     matmul_flops_per_second,
     matmul_peak,
     model_size,
     non_embedding_params,
 )
-from toxic_tagger.quantize import quantize_int8
-
-sys.path.insert(0, str(ROOT / "bench"))
-
-import bench_report
-import bench_text
+from torch_int8 import quantize_int8
 
 import bench  # bench/bench.py
 
@@ -104,7 +103,7 @@ def test_matmul_peak_is_positive_and_the_maximum():
 
 
 def test_int8_quantization_keeps_probabilities_close(tiny_model_dir):
-    from toxic_tagger.pretrained import load_classifier
+    from toxic_tagger.model.pretrained import load_classifier
 
     torch.manual_seed(0)
     model = load_classifier(str(tiny_model_dir)).eval()

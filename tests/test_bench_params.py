@@ -43,7 +43,7 @@ def test_params_ab_steps_every_batch_through_both_sides(tiny_model_dir, tmp_path
 def test_ab_param_builds_one_side_with_the_param_and_one_without(tiny_model_dir, monkeypatch):
     import bench_params
 
-    from toxic_tagger.dropout import FastDropout
+    from toxic_tagger.model.fast_dropout import FastDropout
 
     seen = []
     monkeypatch.setattr(bench_params, "training_step", lambda module, optimizer, batch: seen.append(module) or 1.0)

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from conftest import FIXTURE_CSV, ROOT
 
 from toxic_tagger import LABELS
 from toxic_tagger.cli import main
-
-from conftest import FIXTURE_CSV, ROOT
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -93,7 +92,7 @@ def test_predict_errors_are_one_line(tiny_export, tmp_path, capsys):
 def test_table_prints_per_tag_rows(tmp_path, capsys):
     import numpy as np
 
-    from toxic_tagger.metrics import split_report
+    from toxic_tagger.evaluate.metrics import split_report
 
     rng = np.random.default_rng(0)
     labels = (rng.random((300, 6)) < 0.2).astype(int)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from toxic_tagger.cls_only import cls_only_last_layer, supports
-from toxic_tagger.pretrained import load_classifier
+from toxic_tagger.model.cls_only import cls_only_last_layer, supports
+from toxic_tagger.model.pretrained import load_classifier
 
 
 def padded_batch() -> dict[str, torch.Tensor]:

@@ -3,11 +3,10 @@
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from toxic_tagger.config import load_params
 from toxic_tagger.errors import InputError
-
-from conftest import ROOT
 
 
 def test_repository_params_load_typed():

@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 
 from toxic_tagger import LABELS
-from toxic_tagger.curves import MAX_POINTS, write_curves
-from toxic_tagger.metrics import split_report
-from toxic_tagger.model_card import render_card
+from toxic_tagger.evaluate.curves import MAX_POINTS, write_curves
+from toxic_tagger.evaluate.metrics import split_report
+from toxic_tagger.evaluate.model_card import render_card
+from toxic_tagger.model.export import blend_weights
 
 
 def arrays(n: int = 1000, seed: int = 0):
@@ -44,7 +45,7 @@ def test_model_card_has_provenance_metrics_and_limits():
             "params": {"seed": {"seed": 42}, "train": {"lr": 1e-4}}}
     splits = {"train": {"rows": 10}, "val": {"rows": 20}, "test": {"rows": 30},
               "balance": {"clean_rows_used": 5}}
-    card = render_card(meta, splits, report)
+    card = render_card(meta, splits, report, np.zeros(6))
     assert "ab" * 32 in card and "train 10 / val 20 / test 30" in card
     assert "`train.lr`: `0.0001`" in card and "- `seed`: `42`" in card
     assert "thresholds in `toxic_tagger.json` apply to these probabilities" in card
@@ -60,7 +61,7 @@ def test_model_card_says_how_the_ensemble_combines():
     weights = dict(zip(LABELS, (0.0, 0.5, 0.25, 0.75, 0.0, 1.0)))
     meta = {"blend": {"baseline_weight": weights, "baseline": "baseline", "formula": "p = mix"}}
     splits = {"train": {"rows": 10}, "val": {"rows": 20}, "test": {"rows": 30}, "balance": {"clean_rows_used": 5}}
-    card = render_card(meta, splits, report)
+    card = render_card(meta, splits, report, blend_weights(meta))
     assert "transformer + TF-IDF ensemble" in card and "`p = mix`" in card and "`baseline/`" in card
     assert "| threat | 0.75 |" in card and "| identity_hate | 1.00 |" in card
     assert "apply to the blended score" in card

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from toxic_tagger.dropout import FastDropout, replace_dropout, scale_mask
+from toxic_tagger.model.fast_dropout import FastDropout, replace_dropout, scale_mask
 
 N = 400_000  # binomial sd of a kept share near 0.9: sqrt(0.09 / N) < 5e-4
 
@@ -55,7 +55,7 @@ def test_fast_dropout_trains_with_its_mask_and_is_identity_in_eval():
 
 
 def test_replace_dropout_swaps_every_dropout_and_keeps_weights_and_eval_outputs(tiny_model_dir):
-    from toxic_tagger.pretrained import load_classifier
+    from toxic_tagger.model.pretrained import load_classifier
 
     model = load_classifier(str(tiny_model_dir), hidden_dropout=0.1).eval()
     rates = [m.p for m in model.modules() if type(m) is torch.nn.Dropout]
@@ -71,10 +71,10 @@ def test_replace_dropout_swaps_every_dropout_and_keeps_weights_and_eval_outputs(
 
 @pytest.mark.parametrize("fast", [True, False])
 def test_classifier_uses_fast_dropout_only_when_asked(tiny_model_dir, fast):
-    from toxic_tagger.module import ToxicClassifier
-    from toxic_tagger.pretrained import load_classifier
+    from toxic_tagger.model.classifier import ToxicClassifier
+    from toxic_tagger.model.pretrained import load_classifier
 
-    module = ToxicClassifier(load_classifier(str(tiny_model_dir)), 1e-3, 0.0, 0.0, 1e-3, fast_dropout=fast)
+    module = ToxicClassifier(load_classifier(str(tiny_model_dir)), lr=1e-3, head_lr=1e-3, fast_dropout=fast)
     kinds = {type(m) for m in module.model.modules() if isinstance(m, torch.nn.Dropout)}
     assert kinds == ({FastDropout} if fast else {torch.nn.Dropout})
     assert module.model.training  # still in training mode after the swap

@@ -5,7 +5,6 @@ import time
 
 import pytest
 import yaml
-
 from conftest import run
 
 STAGE = """\

@@ -5,16 +5,16 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import FIXTURE_CSV
 
 from toxic_tagger import TEXT_COLUMN
-from toxic_tagger.baseline import predict_baseline
-from toxic_tagger.ensemble import GRID, blend, tune_weights
+from toxic_tagger.data.comments_csv import read_split
 from toxic_tagger.errors import ToxicTaggerError
-from toxic_tagger.export import META_FILE, load_exported
-from toxic_tagger.predict import predict_exported, predict_proba
-from toxic_tagger.table import read_split
-
-from conftest import FIXTURE_CSV
+from toxic_tagger.model.baseline import predict_baseline
+from toxic_tagger.model.blend import GRID, blend, tune_weights
+from toxic_tagger.model.export import META_FILE, load_exported
+from toxic_tagger.model.inference import predict_proba
+from toxic_tagger.predict.torch_runtime import predict_exported
 
 
 def test_blend_endpoints():

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from toxic_tagger.errors import ToxicTaggerError
-from toxic_tagger.fast_predict import build_session, predict_exported_fast, predict_fast
-from toxic_tagger.predict import predict_proba
+from toxic_tagger.model.inference import predict_proba
+from toxic_tagger.predict.onnx_runtime import build_session, predict_exported_fast, predict_fast
 
 MAX_LENGTH, BUDGET = 32, 96  # small budget: several batches of different padded lengths
 TEXTS = ["you are great", "shut up, idiot " * 40, "ok", "thanks for the edit on the article about birds",
@@ -21,7 +21,7 @@ def classifier_dir(tiny_model_dir, tmp_path_factory):
     """The tiny BERT with a seeded random 6-way head, saved as safetensors + tokenizer."""
     from transformers import AutoTokenizer
 
-    from toxic_tagger.pretrained import load_classifier
+    from toxic_tagger.model.pretrained import load_classifier
 
     torch.manual_seed(0)
     directory = tmp_path_factory.mktemp("tiny-classifier")
@@ -110,8 +110,8 @@ def test_unknown_kind_is_an_error(classifier_dir):
 
 
 def test_exported_model_with_its_baseline_blend(tiny_export):
-    from toxic_tagger.export import load_exported
-    from toxic_tagger.predict import predict_exported
+    from toxic_tagger.model.export import load_exported
+    from toxic_tagger.predict.torch_runtime import predict_exported
 
     paths, _, _ = tiny_export
     exported = load_exported(paths.model)

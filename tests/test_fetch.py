@@ -3,13 +3,12 @@
 import shutil
 
 import pytest
+from conftest import FIXTURE_CSV
 
 from toxic_tagger.config import FetchParams
+from toxic_tagger.data.fetch import SAMPLE, fetch_comments, sha256_file, tag_counts
 from toxic_tagger.errors import InputError
-from toxic_tagger.fetch import SAMPLE, fetch_comments, sha256_file, tag_counts
 from toxic_tagger.paths import original_root, resolve_user_path
-
-from conftest import FIXTURE_CSV
 
 
 def params(source: str, sha256: str | None = None, rows: int = 300) -> FetchParams:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from toxic_tagger import LABELS
-from toxic_tagger.metrics import bootstrap_tag, per_tag_auroc, prf, split_report, tune_thresholds
+from toxic_tagger.evaluate.metrics import bootstrap_tag, per_tag_auroc, prf, split_report, tune_thresholds
 
 
 def test_auroc_known_values():

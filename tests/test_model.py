@@ -4,13 +4,12 @@ import json
 
 import numpy as np
 import pytest
+from conftest import FIXTURE_CSV, fit_tiny
 
 from toxic_tagger import LABELS, TEXT_COLUMN
-from toxic_tagger.export import load_exported
-from toxic_tagger.predict import predict_proba
-from toxic_tagger.table import read_split
-
-from conftest import FIXTURE_CSV, fit_tiny
+from toxic_tagger.data.comments_csv import read_split
+from toxic_tagger.model.export import load_exported
+from toxic_tagger.model.inference import predict_proba
 
 LONG = "This is a very long comment about the article. " * 120  # > 512 tokens
 
@@ -59,11 +58,11 @@ def _one_step(model_dir, freeze_embeddings: bool) -> tuple[set[str], set[str], s
     changed, the weights the optimizer holds, the embedding block's weights)."""
     import torch
 
-    from toxic_tagger.module import ToxicClassifier
-    from toxic_tagger.pretrained import load_classifier
+    from toxic_tagger.model.classifier import ToxicClassifier
+    from toxic_tagger.model.pretrained import load_classifier
 
     torch.manual_seed(0)
-    module = ToxicClassifier(load_classifier(str(model_dir)), 1e-2, 0.0, 0.0, 1e-2,
+    module = ToxicClassifier(load_classifier(str(model_dir)), lr=1e-2, head_lr=1e-2,
                              freeze_embeddings=freeze_embeddings)
     params = dict(module.model.named_parameters())
     before = {name: p.detach().clone() for name, p in params.items()}
@@ -92,17 +91,17 @@ def test_freeze_embeddings_trains_everything_but_the_embedding_block(tiny_model_
 
 def test_layer_lr_decay_scales_each_encoder_layer_from_the_top(tiny_model_dir):
     from toxic_tagger.errors import ToxicTaggerError
-    from toxic_tagger.module import ToxicClassifier, layer_depth
-    from toxic_tagger.pretrained import load_classifier
+    from toxic_tagger.model.classifier import ToxicClassifier, layer_depth
+    from toxic_tagger.model.pretrained import load_classifier
 
     assert [layer_depth(f"bert.encoder.layer.{i}.output.dense.weight", 6) for i in (5, 0)] == [0, 5]
     assert layer_depth("bert.pooler.dense.weight", 6) == 0 and layer_depth("bert.embeddings.word_embeddings.weight", 6) == 6
     model = load_classifier(str(tiny_model_dir))
     layers = model.config.num_hidden_layers
     lr_of = lambda groups: {id(p): g["lr"] for g in groups for p in g["params"]}
-    flat = ToxicClassifier(model, 1e-2, 0.0, 0.0, 5e-2).parameter_groups()
+    flat = ToxicClassifier(model, lr=1e-2, head_lr=5e-2).parameter_groups()
     assert len(flat) == 4 and sorted({g["lr"] for g in flat}) == [1e-2, 5e-2]  # one lr for the encoder
-    decayed = lr_of(ToxicClassifier(model, 1e-2, 0.0, 0.0, 5e-2, layer_lr_decay=0.5).parameter_groups())
+    decayed = lr_of(ToxicClassifier(model, lr=1e-2, head_lr=5e-2, layer_lr_decay=0.5).parameter_groups())
     for name, param in model.named_parameters():
         expected = 5e-2 if name.startswith("classifier.") else 1e-2 * 0.5 ** layer_depth(name, layers)
         assert decayed[id(param)] == pytest.approx(expected), name
@@ -110,34 +109,12 @@ def test_layer_lr_decay_scales_each_encoder_layer_from_the_top(tiny_model_dir):
     params = dict(model.named_parameters())
     assert decayed[id(params[top])] == pytest.approx(1e-2) and decayed[id(params[bottom])] < 1e-2
     with pytest.raises(ToxicTaggerError, match="train.layer_lr_decay"):
-        ToxicClassifier(model, 1e-2, 0.0, 0.0, 5e-2, layer_lr_decay=0.0)
-
-
-def test_ema_decay_exports_the_average_not_the_last_step(tiny_model_dir, tiny_params, tmp_path):
-    """With a decay this close to 1 the average barely leaves the pretrained weights while the
-    raw weights move, so the export (restored from the best checkpoint) must match the former."""
-    import torch
-    from safetensors.torch import load_file
-
-    from toxic_tagger.errors import ToxicTaggerError
-    from toxic_tagger.train import weight_averaging
-
-    params = tiny_params(tmp_path, train={"ema_decay": 0.999999, "baseline_weight": 0})
-    paths, _ = fit_tiny(params, tmp_path)
-    name = "encoder.layer.0.attention.self.query.weight"
-    pretrained = load_file(str(tiny_model_dir / "model.safetensors"))[name]
-    exported = load_file(str(paths.model / "model.safetensors"))["bert." + name]
-    raw = torch.load(paths.checkpoints / "best.ckpt", weights_only=True)["current_model_state"]["model.bert." + name]
-    assert (raw - pretrained).abs().max() > 1e-3  # training moved the weights...
-    torch.testing.assert_close(exported, pretrained, atol=1e-4, rtol=0)  # ...their average hardly
-    assert weight_averaging(None) == []
-    with pytest.raises(ToxicTaggerError, match="train.ema_decay"):
-        weight_averaging(1.0)
+        ToxicClassifier(model, lr=1e-2, head_lr=5e-2, layer_lr_decay=0.0)
 
 
 def test_lengths_are_checked_against_the_model_and_the_token_budget(tiny_params, tmp_path):
     from toxic_tagger.errors import ToxicTaggerError
-    from toxic_tagger.train import check_lengths
+    from toxic_tagger.model.training import check_lengths
 
     params = tiny_params(tmp_path)
     check_lengths(params, params.model.max_length)  # exactly the model's positions: fine

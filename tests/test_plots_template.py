@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run
 
 TEMPLATE = ROOT / "plots" / "template" / "index.html"

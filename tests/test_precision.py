@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from conftest import fit_tiny
-from toxic_tagger.precision import FP32_ATTENTION, autocast, fp32_attention, lightning_precision
-from toxic_tagger.predict import predict_encoded
-from toxic_tagger.pretrained import load_classifier
+
+from toxic_tagger.model.inference import predict_encoded
+from toxic_tagger.model.precision import FP32_ATTENTION, autocast, fp32_attention, lightning_precision
+from toxic_tagger.model.pretrained import load_classifier
 
 
 def padded_batch(vocab: int = 1000) -> dict[str, torch.Tensor]:

@@ -9,7 +9,6 @@ import json
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT, make_repo, run, shrunk_params_dict
 
 REAL = ROOT.parent / "shared" / "data" / "jigsaw-train-15k.csv.gz"

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT, run, venv_env
 
 # DVC's own internals (pygtrie steps) warn when its CLI runs in-process; not ours to fix.

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import run, venv_env
 
 DVC_YAML = {"stages": {"train": {"cmd": "python -c pass", "params": ["train.lr", "train.epochs"],

@@ -4,15 +4,14 @@ import logging
 
 import pandas as pd
 import pytest
+from conftest import FIXTURE_CSV
 
 from toxic_tagger import LABELS
 from toxic_tagger.config import SplitParams
+from toxic_tagger.data.comments_csv import read_split
+from toxic_tagger.data.split import balance_train, make_splits, split_summary
+from toxic_tagger.data.synthetic import generate_sample
 from toxic_tagger.errors import ToxicTaggerError
-from toxic_tagger.split import balance_train, make_splits, split_summary
-from toxic_tagger.synthetic import generate_sample
-from toxic_tagger.table import read_split
-
-from conftest import FIXTURE_CSV
 
 
 def test_every_tag_in_every_split_and_fractions():

@@ -21,9 +21,12 @@ SRC = ROOT / "src" / PACKAGE
 
 # Plumbing every stage shares, left out of `deps` on purpose: argument parsing, logging, seeding
 # and thread setup, atomic writes, path resolution, the params schema (the values are tracked
-# through `params:`) and the package's label constants. Listing them would rerun every stage on
-# any edit to them; the README says to force a rerun (`dvc repro -f`) after one that alters results.
-PLUMBING = {"__init__", "config", "errors", "io", "paths", "runtime"}
+# through `params:`) and the package's label constants; and each room's `__init__.py`, which
+# holds only its docstring. Listing them would rerun every stage on any edit to them; the README
+# says to force a rerun (`dvc repro -f`) after one that alters results.
+ROOMS = ("data", "model", "evaluate", "predict")
+PLUMBING = {"__init__", "config", "errors", "atomic_files", "paths", "runtime",
+            *(f"{room}/__init__" for room in ROOMS)}
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -39,9 +42,14 @@ def imported_modules(path: Path) -> set[str]:
             continue
         for name in names:
             parts = name.split(".")
-            if parts[0] == PACKAGE:
-                module = parts[1] if len(parts) > 1 else "__init__"
-                if (SRC / f"{module}.py").is_file():
+            if parts[0] != PACKAGE:
+                continue
+            found.add("__init__")  # importing anything of the package runs its __init__
+            for depth in range(2, len(parts) + 1):  # toxic_tagger.data.fetch: data/__init__, data/fetch
+                module = "/".join(parts[1:depth])
+                if (SRC / module / "__init__.py").is_file():
+                    found.add(f"{module}/__init__")
+                elif (SRC / f"{module}.py").is_file():
                     found.add(module)
     return found
 
@@ -70,7 +78,10 @@ def stage_script(stage: dict) -> Path:
 
 def declared_modules(stage: dict) -> set[str]:
     prefix = f"src/{PACKAGE}/"
-    return {dep[len(prefix):-3] for dep in stage["deps"] if dep.startswith(prefix) and dep.endswith(".py")}
+    declared = {dep[len(prefix):] for dep in stage["deps"] if dep.startswith(prefix)}
+    modules = {path.relative_to(SRC).with_suffix("").as_posix() for path in SRC.rglob("*.py")}
+    # a listed folder (src/toxic_tagger/data) declares every module in it
+    return {m for m in modules if f"{m}.py" in declared or any(m.startswith(f"{d.rstrip('/')}/") for d in declared)}
 
 
 @pytest.mark.parametrize("name", sorted(stages()))
@@ -90,8 +101,17 @@ def test_stage_deps_exist(name):
     assert not missing, f"dvc.yaml stage {name!r} lists files that do not exist: {missing}"
 
 
-def test_import_scan_follows_lazy_imports(tmp_path):
+def test_import_scan_follows_lazy_imports_into_rooms(tmp_path):
     script = tmp_path / "stage.py"
-    script.write_text("from toxic_tagger.table import read_split\n"
-                      "def run():\n    from toxic_tagger import predict\n    import toxic_tagger.curves\n")
-    assert imported_modules(script) == {"table", "predict", "curves", "__init__"}
+    script.write_text("from toxic_tagger.data.comments_csv import read_split\n"
+                      "def run():\n    from toxic_tagger.predict import torch_runtime\n"
+                      "    import toxic_tagger.evaluate.curves\n")
+    assert imported_modules(script) == {"__init__", "data/__init__", "data/comments_csv", "predict/__init__",
+                                        "predict/torch_runtime", "evaluate/__init__", "evaluate/curves"}
+
+
+def test_a_missing_dep_is_reported(tmp_path):
+    """The check can fail: train without its classifier module listed."""
+    stage = dict(stages()["train"])
+    stage["deps"] = [dep for dep in stage["deps"] if not dep.endswith("model/classifier.py")]
+    assert "model/classifier" in closure(stage_script(stage)) - PLUMBING - declared_modules(stage)

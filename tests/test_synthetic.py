@@ -3,8 +3,8 @@
 import numpy as np
 
 from toxic_tagger import LABELS
-from toxic_tagger.synthetic import generate_sample
-from toxic_tagger.table import validate_comments
+from toxic_tagger.data.comments_csv import validate_comments
+from toxic_tagger.data.synthetic import generate_sample
 
 
 def test_rates_nesting_and_schema():

@@ -6,12 +6,11 @@ import zipfile
 
 import pandas as pd
 import pytest
+from conftest import FIXTURE_CSV
 
 from toxic_tagger import COLUMNS, LABELS
+from toxic_tagger.data.comments_csv import parse_comments, read_source_bytes, read_split
 from toxic_tagger.errors import InputError
-from toxic_tagger.table import parse_comments, read_source_bytes, read_split
-
-from conftest import FIXTURE_CSV
 
 HEADER = ",".join(COLUMNS)
 

@@ -65,7 +65,6 @@ class TrainParams:
     fast_dropout: bool  # dropout masks from 15-bit random integers (dropout.py), not torch's CPU Bernoulli sampler
     precision: Literal["fp32", "bf16"]  # bf16: autocast matmuls to bf16 (fast on CPUs with AMX), weights stay fp32
     layer_lr_decay: float  # encoder layer i below the top trains at lr * layer_lr_decay ** i; 1.0 = one lr
-    ema_decay: float | None  # validate, checkpoint and export an exponential moving average of the weights; null = off
     baseline_weight: float | None  # TF-IDF baseline's blend weight, all tags; null = per tag, tuned on val; 0 = off
     blend_space: Literal["probability", "logit"]  # average the two parts' probabilities or their log-odds
 

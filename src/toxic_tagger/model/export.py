@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from toxic_tagger import LABELS
-from toxic_tagger.baseline import BaselineModel, load_baseline
-from toxic_tagger.ensemble import FORMULAS, SPACES, Space, weights_by_tag
+from toxic_tagger.atomic_files import atomic_dir
 from toxic_tagger.errors import ToxicTaggerError, first_line
-from toxic_tagger.io import atomic_dir
+from toxic_tagger.model.baseline import BaselineModel, load_baseline
+from toxic_tagger.model.blend import FORMULAS, SPACES, Space, weights_by_tag
 
 META_FILE = "toxic_tagger.json"
 # What load_exported needs besides META_FILE (save_pretrained's names; safetensors only).

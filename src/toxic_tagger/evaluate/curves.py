@@ -17,8 +17,8 @@ import pandas as pd
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from toxic_tagger import LABELS
-from toxic_tagger.io import atomic_dir
-from toxic_tagger.metrics import confusion
+from toxic_tagger.atomic_files import atomic_dir
+from toxic_tagger.evaluate.metrics import confusion
 
 MAX_POINTS = 200
 

@@ -13,6 +13,7 @@ transformer with plain transformers, the baseline from JSON + safetensors.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, get_args
 
 import numpy as np
@@ -20,7 +21,7 @@ from scipy.special import expit, logit
 
 from toxic_tagger import LABELS
 from toxic_tagger.errors import ToxicTaggerError
-from toxic_tagger.metrics import per_tag_auroc
+from toxic_tagger.evaluate.metrics import per_tag_auroc
 
 GRID = np.round(np.linspace(0.0, 1.0, 21), 2)  # weights 0.00, 0.05, ..., 1.00
 # logit space: probabilities are clipped to [EPS, 1 - EPS] first, so a part that says exactly
@@ -74,3 +75,14 @@ def tune_weights(labels: np.ndarray, transformer: np.ndarray, baseline: np.ndarr
 def weights_by_tag(weights: np.ndarray) -> dict[str, float]:
     """{tag: weight} for JSON (the exported model and metrics/train.json)."""
     return {label: float(w) for label, w in zip(LABELS, np.broadcast_to(weights, (len(LABELS),)))}
+
+
+def blend_exported(exported, texts: Sequence[str], transformer: np.ndarray) -> np.ndarray:
+    """An exported model's final scores (n, 6) from its transformer probabilities for `texts`:
+    blended with its baseline per tag, or unchanged when it has none. Every runtime ends here."""
+    from toxic_tagger.model.baseline import predict_baseline
+
+    if exported.baseline is None:
+        return transformer
+    return blend(transformer, predict_baseline(exported.baseline, list(texts)), exported.baseline_weight,
+                 exported.blend_space)

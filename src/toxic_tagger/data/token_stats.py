@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from toxic_tagger.batching import sorted_batches
+from toxic_tagger.data.batching import sorted_batches
 
 PERCENTILES = (50, 75, 90, 95, 99)
 HISTOGRAM_EDGES = (0, 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 2048)

@@ -14,36 +14,25 @@ workspace, so run it after `dvc repro` / `dvc exp run`.
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from toxic_tagger.atomic_files import atomic_path
 from toxic_tagger.errors import ToxicTaggerError
-from toxic_tagger.io import atomic_path
 
 # Embedded with ![]() so GitHub renders them inline; anything else (HTML) gets a plain link.
 IMAGE_SUFFIXES = (".png", ".svg", ".jpg", ".jpeg", ".gif")
 PLOT_SUFFIXES = (*IMAGE_SUFFIXES, ".html")
 
 
-def add_report_parser(commands: argparse._SubParsersAction) -> None:
-    """Register `report` and its options on the CLI's subcommands."""
-    report = commands.add_parser("report", help="Markdown diff of params and metrics against a base revision")
-    report.add_argument("--base", required=True, help="git revision to compare the workspace with (e.g. main)")
-    report.add_argument("--repo", default=".", help="directory inside the git + DVC repository (default .)")
-    report.add_argument("--output", help="write the Markdown here instead of stdout")
-    report.add_argument("--plots-dir", help="folder of rendered plots (images / HTML) to embed or link")
-    report.add_argument("--plots-url", help="where the rendered plots are published (e.g. the CI run)")
-
-
-def report_command(args: argparse.Namespace) -> None:
-    root = dvc_root(Path(args.repo))
-    base_sha = resolve_rev(root, args.base)
-    output = Path(args.output) if args.output else None
-    plots = Path(args.plots_dir) if args.plots_dir else None
-    markdown = build_report(root, args.base, base_sha, plots, args.plots_url, output)
+def write_report(repo: Path, base: str, output: Path | None = None, plots_dir: Path | None = None,
+                 plots_url: str | None = None) -> None:
+    """Build the report for the repository holding `repo` against `base`; print it, or write it
+    atomically to `output`."""
+    root = dvc_root(repo)
+    markdown = build_report(root, base, resolve_rev(root, base), plots_dir, plots_url, output)
     if output is None:
         sys.stdout.write(markdown)
         return

@@ -1,10 +1,11 @@
-"""Batch prediction: length-sorted batches under a token budget, in inference mode.
+"""Batched torch inference of a sequence classifier: length-sorted batches under a token budget.
 
 `predict_proba(model, tokenizer, texts, ...)` returns sigmoid probabilities (n, 6) in the
 order of `texts`. Sorting by length means each batch pads only to its own longest comment;
 the original order is restored at the end. BERT models run their last layer for [CLS] only
-(`cls_only.py`: same logits, fewer matmuls). `evaluate` and the CLI's torch runtimes use this
-same path (the CLI's ONNX Runtime ones: `fast_predict.py`, same batching).
+(`cls_only.py`: same logits, fewer matmuls). Training scores val with it, and every torch
+runtime of an exported model runs it (`predict/torch_runtime.py`; ONNX Runtime:
+`predict/onnx_runtime.py`, same batching).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from toxic_tagger.batching import pad_batch, sorted_batches
-from toxic_tagger.cls_only import cls_only_last_layer
-from toxic_tagger.precision import autocast
-from toxic_tagger.tokens import encode
+from toxic_tagger.data.batching import pad_batch, sorted_batches
+from toxic_tagger.data.tokens import encode
+from toxic_tagger.model.cls_only import cls_only_last_layer
+from toxic_tagger.model.precision import autocast
 
 
 def predict_proba(
@@ -47,24 +48,3 @@ def predict_encoded(
             logits = model(**inputs).logits  # (batch, n_labels)
             out[batch] = torch.sigmoid(logits.float()).numpy()
     return out
-
-
-def predict_exported(exported, texts: Sequence[str], max_tokens: int, progress: bool = True,
-                     precision: str = "fp32") -> np.ndarray:
-    """Probabilities of an exported model (n, 6): the transformer, blended with the baseline
-    when the export carries one (see ensemble.py)."""
-    probs = predict_proba(exported.model, exported.tokenizer, texts, exported.max_length, max_tokens,
-                          progress=progress, precision=precision)
-    return blend_exported(exported, texts, probs)
-
-
-def blend_exported(exported, texts: Sequence[str], transformer: np.ndarray) -> np.ndarray:
-    """The export's final scores from its transformer probabilities (n, 6) for `texts`: blended
-    with its baseline per tag, or unchanged when it has none. Shared by every runtime."""
-    from toxic_tagger.baseline import predict_baseline
-    from toxic_tagger.ensemble import blend
-
-    if exported.baseline is None:
-        return transformer
-    return blend(transformer, predict_baseline(exported.baseline, list(texts)), exported.baseline_weight,
-                 exported.blend_space)

@@ -7,7 +7,10 @@ evaluation report (metrics/eval.json layout). Output: Markdown text.
 
 from __future__ import annotations
 
+import numpy as np
+
 from toxic_tagger import LABELS
+from toxic_tagger.evaluate.results_table import metrics_table
 
 INTENDED_USE = """\
 ## Intended use
@@ -29,33 +32,10 @@ for maximum F1). Not intended for automated sanctions without human review.
 """
 
 
-def _fmt(value) -> str:
-    return "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
-
-
-def metrics_table(report: dict) -> str:
-    """Per-tag Markdown table of one split's report (metrics.split_report layout)."""
-    lines = ["| tag | AUROC (95% CI) | precision | recall | F1 (95% CI) | F1 at 0.5 | threshold | support |",
-             "|---|---|---|---|---|---|---|---|"]
-    for label in LABELS:
-        r = report[label]
-        lines.append(
-            f"| {label} | {_fmt(r['auroc'])} ({_fmt(r['auroc_ci95_low'])}-{_fmt(r['auroc_ci95_high'])}) "
-            f"| {_fmt(r['precision'])} | {_fmt(r['recall'])} "
-            f"| {_fmt(r['f1'])} ({_fmt(r['f1_ci95_low'])}-{_fmt(r['f1_ci95_high'])}) "
-            f"| {_fmt(r['at_0_5']['f1'])} | {_fmt(r['threshold'])} | {r['support']} |"
-        )
-    lines.append(f"| **mean / micro / macro** | {_fmt(report['mean_auroc'])} | | | micro {_fmt(report['micro_f1'])}, "
-                 f"macro {_fmt(report['macro_f1'])} | micro {_fmt(report['at_0_5']['micro_f1'])}, "
-                 f"macro {_fmt(report['at_0_5']['macro_f1'])} | | {report['rows']} rows |")
-    return "\n".join(lines)
-
-
-def ensemble_section(meta: dict) -> str:
-    """How the exported parts combine into the scores the metrics and thresholds refer to."""
-    from toxic_tagger.export import blend_weights
-
-    blend, weights = meta.get("blend") or {}, blend_weights(meta)
+def ensemble_section(meta: dict, weights: np.ndarray) -> str:
+    """How the exported parts combine into the scores the metrics and thresholds refer to;
+    `weights`: the baseline's blend weight per tag (6,)."""
+    blend = meta.get("blend") or {}
     if not blend.get("baseline") or not weights.any():
         return "## Model\n\nThe transformer alone: a tag's score is the sigmoid of its logit."
     rows = "\n".join(f"| {label} | {weight:.2f} |" for label, weight in zip(LABELS, weights))
@@ -67,7 +47,7 @@ AUROC when `train.baseline_weight` is null, else that fixed weight):
 `p_transformer` is the sigmoid of the transformer's logit (this directory, plain
 transformers); `p_baseline` comes from the TF-IDF (word and character n-grams) + logistic
 regression model in `{blend["baseline"]}/` (vocabulary and IDF as JSON, weights as
-safetensors; `toxic_tagger.baseline.load_baseline`). The metrics and thresholds below are
+safetensors; `toxic_tagger.model.baseline.load_baseline`). The metrics and thresholds below are
 those of the blended score; plain transformers alone gives `p_transformer`.
 
 | tag | baseline weight |
@@ -75,18 +55,18 @@ those of the blended score; plain transformers alone gives `p_transformer`.
 {rows}"""
 
 
-def thresholds_note(meta: dict) -> str:
+def thresholds_note(meta: dict, weights: np.ndarray) -> str:
     """Which score the tuned thresholds in toxic_tagger.json apply to."""
-    from toxic_tagger.export import blend_weights
-
-    if (meta.get("blend") or {}).get("baseline") and blend_weights(meta).any():
+    if (meta.get("blend") or {}).get("baseline") and weights.any():
         return ("The tuned thresholds in `toxic_tagger.json` apply to the blended score (Model, below),\n"
                 "not to these probabilities alone: `toxic-tagger predict` computes the blend.")
     return "The tuned thresholds in `toxic_tagger.json` apply to these probabilities."
 
 
-def render_card(meta: dict, splits: dict, evaluation: dict) -> str:
-    """The full model card as Markdown."""
+def render_card(meta: dict, splits: dict, evaluation: dict, baseline_weights: np.ndarray) -> str:
+    """The full model card as Markdown: `meta` is the export's toxic_tagger.json, `splits`
+    metrics/split.json, `evaluation` metrics/eval.json, `baseline_weights` the export's blend
+    weight per tag (6,; zeros: transformer alone)."""
     params = meta.get("params", {})
     rows = " / ".join(f"{name} {splits[name]['rows']}" for name in ("train", "val", "test"))
     # a top-level key such as `seed` is stored as {"seed": {"seed": 42}}: name it once
@@ -96,7 +76,7 @@ def render_card(meta: dict, splits: dict, evaluation: dict) -> str:
 
 Multi-label toxicity tagger ({", ".join(LABELS)}), fine-tuned from `{meta.get("base_model")}`.
 Opens with plain transformers: `pipeline("text-classification", model=<this directory>, top_k=None)`
-gives the transformer's per-tag probabilities (sigmoid). {thresholds_note(meta)}
+gives the transformer's per-tag probabilities (sigmoid). {thresholds_note(meta, baseline_weights)}
 
 ## Data
 
@@ -105,7 +85,7 @@ gives the transformer's per-tag probabilities (sigmoid). {thresholds_note(meta)}
   {splits["balance"]["clean_rows_used"]} untagged rows), val and test keep the natural distribution.
 - Thresholds and the best epoch were chosen on val; test was used only for this report.
 
-{ensemble_section(meta)}
+{ensemble_section(meta, baseline_weights)}
 
 ## Test metrics
 

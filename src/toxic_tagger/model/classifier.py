@@ -16,11 +16,12 @@ import torch
 from transformers import get_linear_schedule_with_warmup
 
 from toxic_tagger import LABELS
-from toxic_tagger.cls_only import cls_only_last_layer
-from toxic_tagger.dropout import replace_dropout
+from toxic_tagger.config import TrainParams
 from toxic_tagger.errors import ToxicTaggerError
-from toxic_tagger.metrics import per_tag_auroc
-from toxic_tagger.precision import fp32_attention
+from toxic_tagger.evaluate.metrics import per_tag_auroc
+from toxic_tagger.model.cls_only import cls_only_last_layer
+from toxic_tagger.model.fast_dropout import replace_dropout
+from toxic_tagger.model.precision import fp32_attention
 
 
 def embedding_module(model) -> torch.nn.Module:
@@ -53,8 +54,12 @@ def layer_depth(name: str, layers: int) -> int:
 
 
 class ToxicClassifier(L.LightningModule):
-    def __init__(self, model, lr: float, weight_decay: float, warmup_fraction: float, head_lr: float,
-                 pos_weight: list[float] | None = None, cls_only: bool = False,
+    """`model` (a transformers sequence classifier with 6 labels) trained with BCE-with-logits.
+    Build it from params with `from_params`; the keywords are train.* values, stored as
+    hyperparameters in every checkpoint."""
+
+    def __init__(self, model, *, lr: float, head_lr: float, weight_decay: float = 0.0,
+                 warmup_fraction: float = 0.0, pos_weight: list[float] | None = None, cls_only: bool = False,
                  freeze_embeddings: bool = False, fast_dropout: bool = False, layer_lr_decay: float = 1.0,
                  precision: str = "fp32") -> None:
         super().__init__()
@@ -72,6 +77,14 @@ class ToxicClassifier(L.LightningModule):
         self.loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=weight)
         self._val_probs: list[torch.Tensor] = []
         self._val_labels: list[torch.Tensor] = []
+
+    @classmethod
+    def from_params(cls, model, train: TrainParams, pos_weight: list[float] | None = None) -> ToxicClassifier:
+        """The module the `train` stage fits: every knob from `train` (params.yaml's train section)."""
+        return cls(model, lr=train.lr, head_lr=train.head_lr, weight_decay=train.weight_decay,
+                   warmup_fraction=train.warmup_fraction, pos_weight=pos_weight, cls_only=train.cls_only_last_layer,
+                   freeze_embeddings=train.freeze_embeddings, fast_dropout=train.fast_dropout,
+                   layer_lr_decay=train.layer_lr_decay, precision=train.precision)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         # cls_only: the last layer computes only the [CLS] output the head reads (cls_only.py).

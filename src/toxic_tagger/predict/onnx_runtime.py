@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from toxic_tagger.batching import pad_batch, sorted_batches
-from toxic_tagger.cls_only import cls_only_last_layer
+from toxic_tagger.data.batching import pad_batch, sorted_batches
+from toxic_tagger.data.tokens import encode
 from toxic_tagger.errors import ToxicTaggerError
-from toxic_tagger.tokens import encode
+from toxic_tagger.model.cls_only import cls_only_last_layer
 
 KINDS = ("fp32", "int8")
 FORMAT = 1  # bump when the build recipe changes, so cached files are rebuilt
@@ -92,9 +92,9 @@ def predict_encoded_fast(session: FastSession, ids: list[list[int]], pad_id: int
 
 
 def predict_exported_fast(exported, session: FastSession, texts: Sequence[str], max_tokens: int) -> np.ndarray:
-    """`predict.predict_exported` on the fast path: the session's probabilities, blended with
+    """`torch_runtime.predict_exported` on ONNX Runtime: the session's probabilities, blended with
     the export's baseline when it carries one."""
-    from toxic_tagger.predict import blend_exported
+    from toxic_tagger.model.blend import blend_exported
 
     return blend_exported(exported, texts, predict_fast(session, exported.tokenizer, texts, exported.max_length,
                                                         max_tokens))

@@ -16,25 +16,24 @@ import lightning as L
 import numpy as np
 import pandas as pd
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, WeightAveraging
-from lightning.pytorch.loggers import TensorBoardLogger
 from dvclive.lightning import DVCLiveLogger
-from torch.optim.swa_utils import get_ema_multi_avg_fn
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import TensorBoardLogger
 
 from toxic_tagger import LABELS, TEXT_COLUMN
-from toxic_tagger.baseline import load_baseline, predict_baseline
 from toxic_tagger.config import Params
-from toxic_tagger.datamodule import CommentDataModule
-from toxic_tagger.ensemble import blend, tune_weights, weights_by_tag
+from toxic_tagger.data.comments_csv import label_matrix
+from toxic_tagger.data.datamodule import CommentDataModule
 from toxic_tagger.errors import ToxicTaggerError
-from toxic_tagger.export import export_model
-from toxic_tagger.metrics import per_tag_auroc, tune_thresholds
-from toxic_tagger.module import ToxicClassifier
-from toxic_tagger.precision import lightning_precision, warn_if_emulated
-from toxic_tagger.predict import predict_encoded
-from toxic_tagger.pretrained import load_classifier, load_tokenizer
+from toxic_tagger.evaluate.metrics import per_tag_auroc, tune_thresholds
+from toxic_tagger.model.baseline import load_baseline, predict_baseline
+from toxic_tagger.model.blend import blend, tune_weights, weights_by_tag
+from toxic_tagger.model.classifier import ToxicClassifier
+from toxic_tagger.model.export import export_model
+from toxic_tagger.model.inference import predict_encoded
+from toxic_tagger.model.precision import lightning_precision, warn_if_emulated
+from toxic_tagger.model.pretrained import load_classifier, load_tokenizer
 from toxic_tagger.runtime import configure_threads, seed_everything
-from toxic_tagger.table import label_matrix
 
 LOG_EVERY_N_STEPS = 10
 MONITORS = ("val/loss", "val/mean_auroc", *(f"val/auroc_{label}" for label in LABELS))
@@ -70,7 +69,7 @@ def build_trainer(params: Params, paths: TrainPaths) -> tuple[L.Trainer, ModelCh
     trainer = L.Trainer(
         max_epochs=params.train.epochs, accelerator="auto", devices=1, deterministic=True,
         precision=lightning_precision(params.train.precision),
-        callbacks=[checkpoint, stopping, *weight_averaging(params.train.ema_decay)], logger=loggers,
+        callbacks=[checkpoint, stopping], logger=loggers,
         log_every_n_steps=LOG_EVERY_N_STEPS, num_sanity_val_steps=0, enable_model_summary=False,
     )
     return trainer, checkpoint
@@ -88,35 +87,6 @@ def check_lengths(params: Params, positions: int | None) -> None:
                                f"model.max_length {max_length}")
 
 
-def weight_averaging(decay: float | None) -> list[Callback]:
-    """The callbacks for `train.ema_decay`: none when null, else one that keeps an exponential
-    moving average of the weights (average <- decay * average + (1 - decay) * weights after every
-    optimizer step). Validation, hence early stopping and the best checkpoint, and the export see
-    the average; the optimizer keeps stepping the raw weights."""
-    if decay is None:
-        return []
-    if not 0.0 < decay < 1.0:
-        raise ToxicTaggerError(f"params.yaml: train.ema_decay must be in (0, 1) or null, got {decay}")
-    return [MovingAverage(decay)]
-
-
-class MovingAverage(WeightAveraging):
-    """Lightning's WeightAveraging with the EMA update, its copy of the weights made on the
-    device the module trains on: Lightning calls `setup` before moving the module, which would
-    leave a GPU run's average on the CPU and copy every weight across after every step."""
-
-    def __init__(self, decay: float) -> None:
-        # Parameters only: a BERT's buffers are integer position ids. The multi-tensor update is
-        # one fused pass over the weights per step instead of a Python loop over ~100 tensors.
-        super().__init__(use_buffers=False, multi_avg_fn=get_ema_multi_avg_fn(decay))
-
-    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        pass  # deferred to on_fit_start, once the module is on its device
-
-    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        super().setup(trainer, pl_module, "fit")
-
-
 def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths: TrainPaths, root: Path,
                    provenance: dict, baseline_dir: Path | None = None) -> dict:
     """Train, restore the best checkpoint, choose the blend weight and thresholds on val, export.
@@ -129,11 +99,7 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
                              params.train.max_batch_size, params.seed, params.train.batching)
     model = load_classifier(params.model.name, root, params.model.hidden_dropout, params.model.attention_dropout)
     check_lengths(params, getattr(model.config, "max_position_embeddings", None))
-    module = ToxicClassifier(model, params.train.lr,
-                             params.train.weight_decay, params.train.warmup_fraction, params.train.head_lr,
-                             pos_weight(label_matrix(train), params.train.pos_weight_power),
-                             params.train.cls_only_last_layer, params.train.freeze_embeddings,
-                             params.train.fast_dropout, params.train.layer_lr_decay, params.train.precision)
+    module = ToxicClassifier.from_params(model, params.train, pos_weight(label_matrix(train), params.train.pos_weight_power))
     trainer, checkpoint = build_trainer(params, paths)
     started = time.perf_counter()
     trainer.fit(module, datamodule=data)

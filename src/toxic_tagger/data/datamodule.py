@@ -13,9 +13,9 @@ import pandas as pd
 import torch
 
 from toxic_tagger import TEXT_COLUMN
-from toxic_tagger.batching import BucketBatchSampler, FixedBatchSampler, pad_batch, sorted_batches
-from toxic_tagger.table import label_matrix
-from toxic_tagger.tokens import encode
+from toxic_tagger.data.batching import BucketBatchSampler, FixedBatchSampler, pad_batch, sorted_batches
+from toxic_tagger.data.comments_csv import label_matrix
+from toxic_tagger.data.tokens import encode
 
 
 class EncodedComments(torch.utils.data.Dataset):

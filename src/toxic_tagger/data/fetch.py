@@ -20,10 +20,10 @@ from tqdm import tqdm
 
 from toxic_tagger import LABELS
 from toxic_tagger.config import FetchParams
+from toxic_tagger.data.comments_csv import parse_comments, read_source_bytes
+from toxic_tagger.data.synthetic import generate_sample
 from toxic_tagger.errors import InputError, ToxicTaggerError
 from toxic_tagger.paths import resolve_user_path
-from toxic_tagger.synthetic import generate_sample
-from toxic_tagger.table import parse_comments, read_source_bytes
 
 SAMPLE = "sample"
 

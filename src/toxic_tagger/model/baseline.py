@@ -29,11 +29,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
 from toxic_tagger import LABELS, TEXT_COLUMN
+from toxic_tagger.atomic_files import atomic_dir, read_json, write_json
 from toxic_tagger.config import BaselineParams
+from toxic_tagger.data.comments_csv import label_matrix
 from toxic_tagger.errors import ToxicTaggerError
-from toxic_tagger.io import atomic_dir, read_json, write_json
-from toxic_tagger.metrics import split_report, tune_thresholds
-from toxic_tagger.table import label_matrix
+from toxic_tagger.evaluate.metrics import split_report, tune_thresholds
 
 FORMAT = "toxic-tagger-baseline/1"
 META_FILE, VOCAB_FILE, WEIGHTS_FILE = "baseline.json", "vocabulary.json", "weights.safetensors"

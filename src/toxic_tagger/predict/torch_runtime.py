@@ -1,0 +1,27 @@
+"""Score comments with an exported model in torch (the `torch` and `torch-bf16` runtimes).
+
+    exported = load_exported("models/toxic-tagger")
+    probs = predict_exported(exported, texts, max_tokens=2048)   # (n, 6), input order
+
+The transformer runs through `model.inference` (length-sorted batches under a token budget,
+[CLS]-only last layer); its probabilities are then blended with the export's TF-IDF baseline
+when it carries one (`model.blend.blend_exported`), as every runtime does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from toxic_tagger.model.blend import blend_exported
+from toxic_tagger.model.inference import predict_proba
+
+
+def predict_exported(exported, texts: Sequence[str], max_tokens: int, progress: bool = True,
+                     precision: str = "fp32") -> np.ndarray:
+    """Final probabilities of an exported model (n, 6) for `texts`: the transformer's, blended
+    with the baseline when the export has one. precision "bf16": matmuls under bf16 autocast."""
+    probs = predict_proba(exported.model, exported.tokenizer, texts, exported.max_length, max_tokens,
+                          progress=progress, precision=precision)
+    return blend_exported(exported, texts, probs)
