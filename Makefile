@@ -20,10 +20,10 @@ REAL_PARAMS ?= -S fetch.source=$(REAL) \
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[all]" -c constraints.txt
 	touch $(STAMP)
 
 # check-params first: DVC deletes a stage's outputs before running it, and a bad value would

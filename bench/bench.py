@@ -1,8 +1,8 @@
 """Benchmark: the tutorial's recipe vs toxic-tagger, side by side, in one run on one machine.
 
-    make bench                                     # full size (about 30 min on 2 quiet cores)
+    make bench                                     # full size
     python bench/bench.py --train-comments 64 --predict-comments 64 --train-steps-limit 3 \
-        --tutorial-predict-comments 16             # a quick look (2-5 min)
+        --tutorial-predict-comments 16             # a quick look
 
 Measures, on the same comments (the shared real Jigsaw file, else the synthetic sample) and
 the same model: training throughput (samples/s, real tokens/s), compute efficiency (FLOP/s

@@ -1,6 +1,6 @@
 """Attention's FLOP/s against the matmul peak, per batch length: where the efficiency rows stop.
 
-    make bench-attention                                  # MiniLM's shape: 12 heads of 32 (~30 s)
+    make bench-attention                                  # MiniLM's shape: 12 heads of 32
     python bench/bench_attention.py --lengths 32 128 --reps 3    # a quick look
 
 The efficiency rows of `bench.py` credit attention with 4·L·d FLOPs per real token in

@@ -1,12 +1,12 @@
 """Interleaved A/B of the train stage's speed params, in one process.
 
-    make bench-params                              # 1,024 real comments, max_length 512 (~3-5 min on 2 cores)
+    make bench-params                              # 1,024 real comments, max_length 512
     python bench/bench_params.py --train-comments 64 --steps 6   # a quick look
 
 `bench.py` runs toxic-tagger's training once with each param flipped, one run after the
-other; on a machine whose speed drifts by ~10% between consecutive one-minute runs, that
-cannot resolve a lever worth a few percent. Here, for each param in `COMPARED` (the boolean
-ones of `bench_report.FLIPPED`, and `train.precision` bf16 against fp32), two `ToxicClassifier`s
+other; on a machine whose speed drifts between two consecutive runs, that cannot resolve a
+lever worth a few percent. Here, for each param in `COMPARED` (the boolean ones of
+`bench_report.FLIPPED`, and `train.precision` bf16 against fp32), two `ToxicClassifier`s
 are built from the same seed, one with `train.<param>` on and one off, and every training batch
 (the `train` stage's length-bucketed batches of the same comments) is run through both, one
 step each, in alternating order, so drift hits both sides alike.

@@ -1,9 +1,9 @@
 """The efficiency yardstick measured next to the work it judges.
 
-On this kind of shared cloud CPU the fp32 matmul rate is not one number: in one minute the same
-best-of-5 probe reads anywhere from ~100 to ~145 GFLOP/s (and the 2048 probe at the start of one
-bench run read 75). A peak taken once at the start and once at the end of a 40-minute run then
-judges each part against the machine as it was minutes away from it. `MatchedPeak` instead
+On a shared cloud CPU the fp32 matmul rate is not one number: the same best-of-5 probe moves
+by tens of percent within a minute (docs/performance.md). A peak taken once at the start and
+once at the end of a long run then judges each part against the machine as it was minutes
+away from it. `MatchedPeak` instead
 probes between the timed pieces of a part (training steps; around a prediction call) with the
 same `matmul_peak` sizes and repetitions, and weights every timed second by the mean of the
 probe just before it and the one just after it. Probe time is never part of the timed work.

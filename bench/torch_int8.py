@@ -2,14 +2,14 @@
 
 `quantize_int8(model)` returns a copy whose nn.Linear layers keep int8 weights (one scale per
 output channel) and quantize activations on the fly per batch; embeddings, LayerNorm, softmax
-and GELU stay fp32. Per-channel scales halve the largest probability change of per-tensor
-ones on the fine-tuned MiniLM (0.016 vs 0.035 on 2,048 real comments) at the same speed
-(~1.35-1.5x fp32 prediction on 2 AVX2 cores). Prediction only: the copy has no gradients.
+and GELU stay fp32. Scales are per channel because they move probabilities less than one
+scale per tensor, at the same speed (docs/performance.md). Prediction only: the copy has no
+gradients.
 
 API note: torch 2.13 still ships `torch.ao.quantization.quantize_dynamic` (eager mode, fbgemm /
 x86 kernels) but marks it deprecated in favour of torchao's `quantize_(model,
-Int8DynamicActivationInt8WeightConfig())`, a separate package (not a dependency here; a trial
-of torchao 0.18 on this CPU was inconclusive). This module keeps the built-in path and
+Int8DynamicActivationInt8WeightConfig())`, a separate package and not a dependency here. This
+module keeps the built-in path and
 silences its deprecation warnings; switching to torchao means changing only this function.
 """
 

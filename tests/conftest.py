@@ -1,4 +1,8 @@
-"""Shared fixtures: the tiny fixture CSV, a tiny random BERT, shrunken params, temp repos."""
+"""Shared fixtures: the tiny fixture CSV, a tiny random BERT (and an export of it written
+without training), shrunken params, temp repos, and the skip-or-fail rule for missing tools.
+
+Tests that train, run DVC or a browser carry `@pytest.mark.slow`; `pytest -m "not slow"`
+leaves them out (see pyproject.toml's markers)."""
 
 from __future__ import annotations
 
@@ -80,9 +84,51 @@ def fit_tiny(params, tmp: Path, with_baseline: bool = False) -> tuple:
     return paths, summary
 
 
+def in_ci() -> bool:
+    """Whether this run is CI's (GitHub Actions and .ci/run set CI=true)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def missing_tool(reason: str) -> None:
+    """Skip the calling test for a missing tool or file, with `reason`; in CI fail instead,
+    because CI installs everything the suite needs and a skip there would hide a check."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI is set, and CI must run this test)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def untrained_export(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
+    """An exported model directory written, without any training, from the tiny random BERT
+    (seeded random 6-way head) and a TF-IDF baseline fitted on the fixture CSV's train split,
+    blended at weight 0.3 with fixed thresholds, by the same `export_model` the train stage
+    calls. For fast tests that only read an export; `tiny_export` (slow) is the trained one."""
+    import numpy as np
+    import torch
+
+    from toxic_tagger.config import load_params
+    from toxic_tagger.data.comments_csv import read_split
+    from toxic_tagger.data.split import make_splits
+    from toxic_tagger.model.baseline import save_baseline, train_baseline
+    from toxic_tagger.model.export import export_model
+    from toxic_tagger.model.pretrained import load_classifier, load_tokenizer
+
+    tmp = tmp_path_factory.mktemp("untrained-export")
+    (tmp / "params.yaml").write_text(yaml.safe_dump(shrunk_params_dict(tiny_model_dir)))
+    params = load_params(tmp / "params.yaml")
+    splits = make_splits(read_split(FIXTURE_CSV), params.balance_split, params.seed)
+    save_baseline(tmp / "baseline", train_baseline(splits.train, splits.val, params.baseline, params.seed))
+    torch.manual_seed(0)
+    export_model(load_classifier(str(tiny_model_dir)), load_tokenizer(str(tiny_model_dir)), tmp / "model",
+                 thresholds=np.linspace(0.3, 0.7, 6), max_length=params.model.max_length,
+                 extra={"base_model": str(tiny_model_dir)}, baseline_dir=tmp / "baseline", baseline_weights=0.3)
+    return tmp / "model"
+
+
 @pytest.fixture(scope="session")
 def tiny_export(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
-    """The tiny BERT fine-tuned for 2 epochs on the fixture CSV and exported: (paths, summary, params)."""
+    """The tiny BERT fine-tuned for 2 epochs on the fixture CSV and exported: (paths, summary, params).
+    It trains: tests that use it are marked slow."""
     from toxic_tagger.config import load_params
 
     tmp = tmp_path_factory.mktemp("train")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import FIXTURE_CSV, ROOT
 from safetensors.numpy import load_file
+from sklearn.metrics import roc_auc_score
 
 from toxic_tagger import LABELS, TEXT_COLUMN
 from toxic_tagger.atomic_files import write_csv
@@ -88,6 +89,13 @@ def test_report_has_the_eval_schema(table):
     for name in ("test", "val"):
         assert _key_tree(report[name]) == _key_tree(reference)
     json.dumps(report, allow_nan=False)
+    # The numbers are the saved model's on each split, recomputed here with sklearn.
+    for name, frame in (("test", splits.test), ("val", splits.val)):
+        probs, labels = predict_baseline(model, frame[TEXT_COLUMN].tolist()), label_matrix(frame)
+        assert report[name]["rows"] == len(frame)
+        for j, label in enumerate(LABELS):
+            expected = roc_auc_score(labels[:, j], probs[:, j]) if 0 < labels[:, j].sum() < len(frame) else None
+            assert report[name][label]["auroc"] == pytest.approx(expected, abs=1e-6), (name, label)
 
 
 def _key_tree(node):

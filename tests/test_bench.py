@@ -1,11 +1,14 @@
 """Benchmark helpers: FLOP counting on a tiny BertConfig (hand-computed), int8 quantization
-fidelity, and a smoke run of bench/bench.py on a handful of comments. No timing assertions."""
+fidelity, and a smoke run of bench/bench.py on a handful of comments (slow: it trains). No
+timing assertions."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -96,10 +99,14 @@ def test_frozen_embeddings_skip_the_first_layers_input_gradient_only():
     assert frozen_embeddings_skipped_flops(size, 10) < batch_flops(size, 10, 6, training=True) / 10
 
 
-def test_matmul_peak_is_positive_and_the_maximum():
-    measured = matmul_peak((32, 64), reps=1)
-    assert measured["peak"] == max(measured["32"], measured["64"]) > 0
-    assert matmul_flops_per_second(16, reps=1) > 0
+def test_matmul_rate_is_the_best_rep_and_the_peak_the_fastest_size(monkeypatch):
+    import flops
+
+    clock = iter([0.0, 0.5, 1.0, 1.25])  # perf_counter around each rep: 0.5 s, then 0.25 s
+    monkeypatch.setattr(flops, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    assert matmul_flops_per_second(16, reps=2) == 2 * 16**3 / 0.25  # 2 n^3 FLOPs in the faster rep
+    monkeypatch.setattr(flops, "matmul_flops_per_second", lambda n, reps, dtype: {32: 5.0, 64: 7.0}[n])
+    assert matmul_peak((32, 64), reps=1) == {"32": 5.0, "64": 7.0, "peak": 7.0}
 
 
 def test_int8_quantization_keeps_probabilities_close(tiny_model_dir):
@@ -124,8 +131,13 @@ def test_table_reports_ratios_and_targets_without_asserting_them():
             bench_report.asdict(bench_report._speed_row("y/s", 2.0, 3.0, 8)),
             bench_report.asdict(bench_report._efficiency_row("eff", 0.1, 0.9, 0.8))]
     assert [r["ratio"] for r in rows] == [5.0, 1.5, 9.0] and [r["met"] for r in rows] == [False, False, True]
-    text = bench_text.format_table(rows)
-    assert "5.00x" in text and "90.0%" in text and "NO" in text
+    header, rule, *lines = bench_text.format_table(rows).splitlines()
+    assert re.split(r"\s{2,}", header) == ["metric", "tutorial", "toxic-tagger", "ratio", "target", "met"]
+    assert set(rule) == {"-"} and len(rule) == len(header)
+    # each row's cells are its own values, in the header's columns
+    assert [re.split(r"\s{2,}", line) for line in lines] == [
+        ["x/s", "2.0", "10.0", "5.00x", ">= 8x", "NO"], ["y/s", "2.0", "3.0", "1.50x", ">= 8x", "NO"],
+        ["eff", "10.0%", "90.0%", "9.00x", "toxic-tagger >= 80%", "yes"]]
 
 
 @pytest.mark.parametrize("param", ["freeze_embeddings", "fast_dropout"])
@@ -223,6 +235,7 @@ def test_step_timer_probes_after_warm_up_and_keeps_probe_time_out_of_gaps():
     assert peak.probe_seconds >= 0.15
 
 
+@pytest.mark.slow
 def test_smoke_run_on_a_handful_of_comments(tiny_model_dir, tmp_path):
     output = tmp_path / "results.json"
     bench.main([
@@ -267,13 +280,20 @@ def test_smoke_run_on_a_handful_of_comments(tiny_model_dir, tmp_path):
 
 
 def test_child_process_reports_its_own_peak_memory(tiny_model_dir, tmp_path):
+    import psutil
+
     comments = {"predict": {"texts": ["you are great", "shut up, idiot"], "labels": [[0] * 6, [1, 0, 0, 0, 1, 0]]}}
     (tmp_path / "comments.json").write_text(json.dumps(comments))
     cfg = {"threads": 1, "comments": str(tmp_path / "comments.json"), "train_model": str(tiny_model_dir),
-           "root": str(ROOT), "max_length": 32}
+           "root": str(ROOT), "max_length": 5}
     (tmp_path / "config.json").write_text(json.dumps(cfg))
     subprocess.run([sys.executable, str(ROOT / "bench" / "bench_child.py"), "tokenize", str(tmp_path / "config.json"),
                     str(tmp_path / "out.json")], check=True, capture_output=True)
     result = json.loads((tmp_path / "out.json").read_text())
-    assert result["comments"] == 2 and result["peak_rss_mb"] > 0
-    assert result["batch"]["comments_per_s"] > 0
+    assert result["comments"] == 2
+    # MiB (ru_maxrss is KiB on Linux): more than a bare interpreter, less than the machine has
+    assert 50 < result["peak_rss_mb"] < psutil.virtual_memory().total / 2**20
+    # [CLS] you are great [SEP] is 5 tokens, [CLS] shut up , idiot [SEP] 6: one of 2 is over max_length 5
+    assert result["token_length_percentiles"]["p50"] == 5.5 and result["share_longer_than_max_length"] == 0.5
+    for way in ("per_item_padded", "per_item_unpadded", "batch"):
+        assert result[way]["comments_per_s"] * result[way]["seconds"] == pytest.approx(2)

@@ -29,9 +29,12 @@ def test_run_writes_a_row_per_length_with_both_dtypes_and_directions(tmp_path):
     assert json.loads(output.read_text()) == results
     assert [(row["length"], row["batch"]) for row in results["rows"]] == [(8, 4), (16, 2)]
     for row in results["rows"]:
+        length, tokens, d = row["length"], row["length"] * row["batch"], 2 * 8  # d = heads x head_dim
         for key in ("fp32_forward", "fp32_forward_backward", "bf16_forward", "bf16_forward_backward"):
             cell = row[key]
-            assert cell["seconds"] > 0 and cell["matmul_peak_flops_per_s"] > 0
+            # each rate is the hand count of its own batch and direction over its own time
+            per_token = 12 if key.endswith("backward") else 4
+            assert cell["flops_per_s"] * cell["seconds"] == pytest.approx(per_token * length * d * tokens)
             assert cell["share_of_peak"] == pytest.approx(cell["flops_per_s"] / cell["matmul_peak_flops_per_s"])
 
 

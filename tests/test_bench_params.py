@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import bench_report
 
 
+@pytest.mark.slow
 def test_params_ab_steps_every_batch_through_both_sides(tiny_model_dir, tmp_path):
     import bench_params
 
@@ -68,7 +69,7 @@ def test_ab_param_builds_one_side_with_the_param_and_one_without(tiny_model_dir,
 
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
-def test_params_ab_step_autocasts_forward_as_lightning_does(precision):
+def test_params_ab_step_autocasts_forward_as_lightning_does(precision, monkeypatch):
     import bench_params
 
     weight = torch.ones(2, requires_grad=True)
@@ -82,7 +83,9 @@ def test_params_ab_step_autocasts_forward_as_lightning_does(precision):
             return (weight * 2).sum(), None
 
     optimizer = torch.optim.SGD([weight], lr=0.5)
-    assert bench_params.training_step(Module(), optimizer, {}) > 0
+    clock = iter([10.0, 12.5])  # perf_counter before and after the step
+    monkeypatch.setattr(bench_params, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    assert bench_params.training_step(Module(), optimizer, {}) == 2.5  # the step's seconds on that clock
     assert autocast_seen == [precision == "bf16"]
     assert torch.equal(weight.detach(), torch.zeros(2))  # backward and the step ran: 1 - 0.5 * 2
 

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
 
 from toxic_tagger import LABELS
 from toxic_tagger.evaluate.curves import MAX_POINTS, write_curves
@@ -21,14 +23,18 @@ def test_curve_files(tmp_path):
     labels, probs = arrays()
     thresholds = np.full(6, 0.5)
     write_curves(tmp_path / "eval", labels, probs, thresholds)
-    for label in LABELS:
+    for j, label in enumerate(LABELS):
         roc = pd.read_csv(tmp_path / "eval" / "roc" / f"{label}.csv")
         assert list(roc.columns) == ["fpr", "tpr"] and len(roc) <= MAX_POINTS
         assert roc["fpr"].is_monotonic_increasing and roc.iloc[-1].tolist() == [1.0, 1.0]
+        # the area under the written (thinned) curve is this tag's AUROC, by sklearn
+        area = np.trapezoid(roc["tpr"], roc["fpr"])
+        assert area == pytest.approx(roc_auc_score(labels[:, j], probs[:, j]), abs=0.005), label
         pr = pd.read_csv(tmp_path / "eval" / "pr" / f"{label}.csv")
         assert pr["recall"].is_monotonic_increasing
         conf = pd.read_csv(tmp_path / "eval" / "confusion" / f"{label}.csv")
-        assert len(conf) == len(labels) and set(conf["actual"]) <= {"positive", "negative"}
+        assert conf["actual"].eq("positive").tolist() == (labels[:, j] == 1).tolist()  # row by row, in order
+        assert conf["predicted"].eq("positive").tolist() == (probs[:, j] >= thresholds[j]).tolist()
     summary = pd.read_csv(tmp_path / "eval" / "confusion.csv")
     j = LABELS.index("threat")
     predicted = probs[:, j] >= 0.5

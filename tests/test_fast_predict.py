@@ -109,13 +109,12 @@ def test_unknown_kind_is_an_error(classifier_dir):
         build_session(classifier_dir, MAX_LENGTH, kind="int4")
 
 
-def test_exported_model_with_its_baseline_blend(tiny_export):
+def test_exported_model_with_its_baseline_blend(untrained_export):
     from toxic_tagger.model.export import load_exported
     from toxic_tagger.predict.torch_runtime import predict_exported
 
-    paths, _, _ = tiny_export
-    exported = load_exported(paths.model)
+    exported = load_exported(untrained_export)
     assert exported.baseline is not None
-    session = build_session(paths.model, exported.max_length, kind="fp32", threads=1)
+    session = build_session(untrained_export, exported.max_length, kind="fp32", threads=1)
     np.testing.assert_allclose(predict_exported_fast(exported, session, TEXTS, BUDGET),
                                predict_exported(exported, TEXTS, BUDGET, progress=False), atol=1e-4)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
 from toxic_tagger import LABELS
 from toxic_tagger.evaluate.metrics import bootstrap_tag, per_tag_auroc, prf, split_report, tune_thresholds
@@ -41,26 +42,49 @@ def test_bootstrap_interval_brackets_point_and_keeps_positives():
     point = per_tag_auroc(labels[:, None], probs[:, None])[0]
     ci = bootstrap_tag(labels, probs, 0.6, 400, np.random.default_rng(1))
     low, high = ci["auroc"]
-    assert low <= point <= high < 1.0 + 1e-9
+    assert low < point < high  # overlapping scores: resamples differ, and the interval is not a point
     perfect = bootstrap_tag(labels, np.r_[np.ones(5), np.zeros(500)], 0.5, 50, np.random.default_rng(1))
     assert perfect["auroc"] == (1.0, 1.0) and perfect["f1"] == (1.0, 1.0)
 
 
+class EveryRowOnce:
+    """A stand-in generator whose every "resample" is the data itself (all weights 1)."""
+
+    def multinomial(self, n, pvals, size):
+        return np.ones((size, n), dtype=int)
+
+
 def test_bootstrap_auroc_matches_sklearn_on_weights():
-    # With all weights 1 (one "resample" equal to the data), the fast AUROC is the exact one.
+    # With all weights 1 (each "resample" equal to the data), the fast weighted AUROC and F1
+    # are the exact ones: sklearn's, ties included.
     rng = np.random.default_rng(4)
     labels = (rng.random(300) < 0.2).astype(int)
     probs = np.round(rng.random(300), 2)  # ties on purpose
-    point = per_tag_auroc(labels[:, None], probs[:, None])[0]
+    ci = bootstrap_tag(labels, probs, 0.5, 3, EveryRowOnce())
+    assert ci["auroc"] == pytest.approx((roc_auc_score(labels, probs),) * 2, abs=1e-12)
+    assert ci["f1"] == pytest.approx((f1_score(labels, probs >= 0.5),) * 2, abs=1e-12)
     samples = bootstrap_tag(labels, probs, 0.5, 2000, np.random.default_rng(2))["auroc"]
-    assert samples[0] < point < samples[1]
+    assert samples[0] < roc_auc_score(labels, probs) < samples[1]
 
 
-def test_split_report_schema():
+def test_split_report_schema_and_values_match_sklearn():
     rng = np.random.default_rng(0)
     labels = (rng.random((200, 6)) < 0.2).astype(int)
-    probs = rng.random((200, 6))
-    report = split_report(labels, probs, np.full(6, 0.5), 20, seed=0)
-    assert set(LABELS) <= set(report)
+    probs = np.clip(labels * 0.3 + rng.random((200, 6)), 0, 1)
+    thresholds = np.linspace(0.3, 0.8, 6)
+    report = split_report(labels, probs, thresholds, 20, seed=0)
     assert {"mean_auroc", "micro_f1", "macro_f1", "rows", "at_0_5"} <= set(report)
-    assert {"auroc", "auroc_ci95_low", "precision", "recall", "f1", "support", "threshold"} <= set(report["toxic"])
+    predicted = probs >= thresholds
+    assert report["rows"] == 200
+    assert report["micro_f1"] == pytest.approx(f1_score(labels, predicted, average="micro"), abs=1e-6)
+    assert report["macro_f1"] == pytest.approx(f1_score(labels, predicted, average="macro"), abs=1e-6)
+    assert report["at_0_5"]["micro_f1"] == pytest.approx(f1_score(labels, probs >= 0.5, average="micro"), abs=1e-6)
+    aurocs = [roc_auc_score(labels[:, j], probs[:, j]) for j in range(6)]
+    assert report["mean_auroc"] == pytest.approx(np.mean(aurocs), abs=1e-6)
+    for j, label in enumerate(LABELS):  # each tag's entry is that tag's, at its own threshold
+        tag = report[label]
+        assert tag["auroc"] == pytest.approx(aurocs[j], abs=1e-6) and tag["support"] == labels[:, j].sum()
+        assert tag["threshold"] == pytest.approx(thresholds[j])
+        assert tag["precision"] == pytest.approx(precision_score(labels[:, j], predicted[:, j]), abs=1e-6)
+        assert tag["recall"] == pytest.approx(recall_score(labels[:, j], predicted[:, j]), abs=1e-6)
+        assert tag["auroc_ci95_low"] <= tag["auroc"] <= tag["auroc_ci95_high"]

@@ -1,4 +1,7 @@
-"""Training, export and prediction with a tiny random BERT (fast)."""
+"""Training, export and prediction with a tiny random BERT.
+
+Only the training test uses the trained `tiny_export` (slow); prediction reads the
+`untrained_export`, and the optimizer tests take one manual step."""
 
 import json
 
@@ -14,6 +17,7 @@ from toxic_tagger.model.inference import predict_proba
 LONG = "This is a very long comment about the article. " * 120  # > 512 tokens
 
 
+@pytest.mark.slow
 def test_training_writes_best_and_last_and_a_safetensors_export(tiny_export):
     paths, summary, params = tiny_export
     assert sorted(p.name for p in paths.checkpoints.iterdir()) == ["best.ckpt", "last.ckpt"]
@@ -26,11 +30,13 @@ def test_training_writes_best_and_last_and_a_safetensors_export(tiny_export):
     meta = json.loads((paths.model / "toxic_tagger.json").read_text())
     assert set(meta["thresholds"]) == set(LABELS) and meta["max_length"] == params.model.max_length
     assert summary["threads"] == 1 and summary["epochs_run"] == params.train.epochs
+    # train.baseline_weight 0.3 (fixed, not tuned): every tag blends at 0.3, in the summary and the export
+    assert summary["baseline_weight"] == 0.3 and set(summary["baseline_weight_per_tag"].values()) == {0.3}
+    assert meta["blend"]["baseline_weight"] == dict.fromkeys(LABELS, 0.3) and meta["blend"]["baseline"] == "baseline"
 
 
-def test_batched_prediction_matches_one_by_one_in_input_order(tiny_export):
-    paths, _, _ = tiny_export
-    model = load_exported(paths.model)
+def test_batched_prediction_matches_one_by_one_in_input_order(untrained_export):
+    model = load_exported(untrained_export)
     texts = read_split(FIXTURE_CSV)[TEXT_COLUMN].tolist() + [LONG]
     batched = predict_proba(model.model, model.tokenizer, texts, model.max_length, max_tokens=256, progress=False)
     single = np.vstack([predict_proba(model.model, model.tokenizer, [t], model.max_length, 10**6, progress=False)
@@ -39,14 +45,13 @@ def test_batched_prediction_matches_one_by_one_in_input_order(tiny_export):
     np.testing.assert_allclose(batched, single, atol=1e-5)
 
 
-def test_plain_transformers_pipeline_gives_the_same_probabilities(tiny_export):
+def test_plain_transformers_pipeline_gives_the_same_probabilities(untrained_export):
     from transformers import pipeline
 
-    paths, _, _ = tiny_export
-    model = load_exported(paths.model)
+    model = load_exported(untrained_export)
     texts = ["you idiot", "Thanks for fixing the citation.", LONG]
     ours = predict_proba(model.model, model.tokenizer, texts, model.max_length, 4096, progress=False)
-    classify = pipeline("text-classification", model=str(paths.model), top_k=None, device="cpu")
+    classify = pipeline("text-classification", model=str(untrained_export), top_k=None, device="cpu")
     theirs = classify(texts, truncation=True)
     for row, scores in zip(ours, theirs):
         by_label = {s["label"]: s["score"] for s in scores}

@@ -1,7 +1,8 @@
 """The offline page template for `dvc plots show` (plots/template/): self-contained, used by DVC.
 
-Fast tests read the committed template and run the real `dvc plots show` in a temporary git +
-DVC repository; the slow one draws the page in headless Chromium, when it is installed.
+Fast tests read the committed template and .dvc/config; slow ones run the real `dvc plots
+show` in a temporary git + DVC repository and draw its page in headless Chromium (skipped
+when chromium is not installed, except in CI, where .ci/run installs it and a missing one fails).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run
+from conftest import ROOT, missing_tool, run
 
 TEMPLATE = ROOT / "plots" / "template" / "index.html"
 INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
@@ -85,10 +86,16 @@ def test_template_loads_nothing_from_the_network():
     assert_loads_nothing_external(TEMPLATE.read_text(encoding="utf-8"))
 
 
+def configured_template() -> str:
+    """`plots.html_template` of this repository's .dvc/config, read as DVC reads it (configobj)."""
+    from configobj import ConfigObj
+
+    return ConfigObj(str(ROOT / ".dvc" / "config"))["plots"]["html_template"]
+
+
 def test_repo_dvc_config_points_plots_at_the_template():
     # Relative `plots.html_template` values are resolved from .dvc/, not from the repo root.
-    value = run(["dvc", "config", "plots.html_template"], ROOT).stdout.strip()
-    assert (ROOT / ".dvc" / value).resolve() == TEMPLATE
+    assert (ROOT / ".dvc" / configured_template()).resolve() == TEMPLATE
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +109,7 @@ def plots_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run(["git", "init", "-q"], repo)
     run(["dvc", "init", "-q"], repo)
     run(["dvc", "config", "core.analytics", "false"], repo)
-    value = run(["dvc", "config", "plots.html_template"], ROOT).stdout.strip()
-    run(["dvc", "config", "plots.html_template", value], repo)
+    run(["dvc", "config", "plots.html_template", configured_template()], repo)
     return repo
 
 
@@ -118,12 +124,14 @@ def assert_is_offline_plot_page(html: str) -> None:
         assert value in html
 
 
+@pytest.mark.slow
 def test_dvc_plots_show_with_explicit_flag_writes_an_offline_page(plots_repo: Path):
     out = plots_repo / "flag_out"
     run(["dvc", "plots", "show", "--html-template", str(TEMPLATE), "-o", str(out)], plots_repo)
     assert_is_offline_plot_page((out / "index.html").read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_dvc_plots_show_uses_the_configured_template_by_default(plots_repo: Path):
     out = plots_repo / "config_out"
     run(["dvc", "plots", "show", "-o", str(out)], plots_repo)
@@ -134,10 +142,14 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium); "
-                    "the page content is still checked by the fast tests above")
 def test_headless_chromium_draws_the_chart_offline(plots_repo: Path, tmp_path: Path):
-    image_module = pytest.importorskip("PIL.Image", reason="Pillow is needed to read the screenshot")
+    if CHROMIUM is None:
+        missing_tool("chromium not installed (apt-get install -y chromium); "
+                     "the page content is still checked by the dvc plots show tests above")
+    try:
+        from PIL import Image as image_module
+    except ImportError:
+        missing_tool("Pillow is needed to read the screenshot (pip install pillow)")
     out, screenshot = tmp_path / "page", tmp_path / "page.png"
     run(["dvc", "plots", "show", "-o", str(out)], plots_repo)
     # No network at all (every host resolves to nothing), so only inlined code can draw.

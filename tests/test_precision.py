@@ -7,9 +7,14 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import fit_tiny
+from conftest import FIXTURE_CSV, fit_tiny
+from sklearn.metrics import roc_auc_score
 
-from toxic_tagger.model.inference import predict_encoded
+from toxic_tagger import TEXT_COLUMN
+from toxic_tagger.data.comments_csv import label_matrix, read_split
+from toxic_tagger.data.split import make_splits
+from toxic_tagger.model.export import load_exported
+from toxic_tagger.model.inference import predict_encoded, predict_proba
 from toxic_tagger.model.precision import FP32_ATTENTION, autocast, fp32_attention, lightning_precision
 from toxic_tagger.model.pretrained import load_classifier
 
@@ -82,6 +87,7 @@ def test_lightning_precision_names():
     assert lightning_precision("bf16") == "bf16-mixed"
 
 
+@pytest.mark.slow
 def test_bf16_training_exports_an_fp32_model(tiny_params, tmp_path, monkeypatch):
     """train.precision bf16: the fit runs under autocast (the feed-forward's GELU sees bf16
     activations) with fp32 attention; the export is fp32 safetensors with a plain sdpa config
@@ -95,7 +101,14 @@ def test_bf16_training_exports_an_fp32_model(tiny_params, tmp_path, monkeypatch)
     paths, summary = fit_tiny(params, tmp_path)
     assert torch.bfloat16 in seen["gelu"]  # training steps (fp32 again for the val predictions after the fit)
     assert seen["attention"] == {torch.float32}
-    assert 0.0 <= summary["val_mean_auroc"] <= 1.0
+    # The summary's val AUROC is the exported fp32 model's, recomputed here with sklearn.
+    val = make_splits(read_split(FIXTURE_CSV), params.balance_split, params.seed).val
+    exported = load_exported(paths.model)
+    probs = predict_proba(exported.model, exported.tokenizer, val[TEXT_COLUMN].tolist(), exported.max_length, 4096,
+                          progress=False)
+    labels = label_matrix(val)
+    aurocs = [roc_auc_score(labels[:, j], probs[:, j]) for j in range(6) if 0 < labels[:, j].sum() < len(labels)]
+    assert aurocs and summary["val_mean_auroc"] == pytest.approx(np.mean(aurocs), abs=1e-6)
     config = json.loads((paths.model / "config.json").read_text())
     assert FP32_ATTENTION not in json.dumps(config)
     from safetensors.torch import load_file

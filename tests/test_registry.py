@@ -15,8 +15,9 @@ import pytest
 import yaml
 from conftest import ROOT, run, venv_env
 
-# DVC's own internals (pygtrie steps) warn when its CLI runs in-process; not ours to fix.
-pytestmark = pytest.mark.filterwarnings("ignore:_NoneStep.value:DeprecationWarning")
+# Slow: DVC and GTO run. DVC's own internals (pygtrie steps) warn when its CLI runs in-process;
+# not ours to fix.
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:_NoneStep.value:DeprecationWarning")]
 
 
 def real_dvc_yaml() -> dict:

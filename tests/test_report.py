@@ -1,7 +1,7 @@
 """`toxic-tagger report`: Markdown params/metrics diff against a base revision of a real git + DVC repo.
 
 The repo is a hand-written one-stage dvc.yaml whose params and metrics files are written by
-the test (two commits), so no pipeline runs.
+the test (two commits), so no pipeline runs; DVC does (slow).
 """
 
 import json
@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import run, venv_env
+
+pytestmark = pytest.mark.slow
 
 DVC_YAML = {"stages": {"train": {"cmd": "python -c pass", "params": ["train.lr", "train.epochs"],
                                  "metrics": [{"metrics/eval.json": {"cache": False}}]}}}

@@ -62,7 +62,7 @@ def test_too_few_clean_rows_uses_all_and_says_so(caplog):
     with caplog.at_level(logging.WARNING):
         balanced, info = balance_train(frame, clean_rows=10_000, seed=0)
     assert len(balanced) == len(frame) and info.used == info.available
-    assert "only" in caplog.text
+    assert f"asked for 10000 clean rows, only {info.available} exist in train" in caplog.text
     splits = make_splits(frame, SplitParams(0.2, 0.2, 10_000), seed=0)
     assert split_summary(splits)["balance"]["all_clean_rows_used"] == 1
 

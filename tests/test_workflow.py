@@ -54,7 +54,8 @@ def test_pr_workflow_order_and_commands():
     all_steps = job["steps"]
     checkout = all_steps[step_index(all_steps, "actions/checkout")]
     assert checkout["with"]["fetch-depth"] == 0
-    torch_pin = re.search(r'"(torch==[^"]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
+    # the exact torch version `make` installs (constraints.txt holds the pins; pyproject.toml ranges)
+    torch_pin = re.search(r"^(torch==\S+)", (ROOT / "constraints.txt").read_text(), flags=re.MULTILINE).group(1)
     # CPU torch must be in .venv before `make repro` installs the project, else pip pulls CUDA.
     cpu_torch = step_index(all_steps, f"pip install {torch_pin} --index-url {CPU_INDEX}")
     assert cpu_torch < step_index(all_steps, "make repro") < step_index(all_steps, "toxic-tagger report --base")

@@ -1,9 +1,10 @@
 """`toxic-tagger` command line: argument parsing only; each command calls the library.
 
     toxic-tagger predict "you idiot" "thanks for the fix"        # JSON lines on stdout
-    toxic-tagger predict --input comments.csv --output tags.csv   # CSV with comment_text (+ id)
+    toxic-tagger predict --input comments.csv --output tags.csv   # every input column + a score per tag, streamed
     toxic-tagger predict --runtime onnxruntime-int8 --input big.csv --output tags.csv  # fast path
     echo "some comment" | toxic-tagger predict --input -          # one comment per line
+    toxic-tagger serve --model models/toxic-tagger --port 8000     # HTTP: POST /predict, GET /health, /metadata
     toxic-tagger report --base main --output report.md            # Markdown params/metrics diff
     toxic-tagger table metrics/eval.json metrics/baseline.json     # per-tag results tables
     toxic-tagger check-params params.yaml                          # keys, types and ranges (make repro runs it first)
@@ -14,9 +15,12 @@ Errors (missing model, bad CSV, unknown base revision) print one line on stderr 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 
+from toxic_tagger import __version__
 from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.predict.runtimes import RUNTIMES
 
@@ -27,6 +31,7 @@ ONNX_CACHE = Path.home() / ".cache" / "toxic-tagger" / "onnx"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="toxic-tagger", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     predict = commands.add_parser("predict", help="tag comments with an exported model")
     predict.add_argument("texts", nargs="*", help="comments to tag (or use --input)")
@@ -52,34 +57,61 @@ def build_parser() -> argparse.ArgumentParser:
     table = commands.add_parser("table", help="Markdown per-tag table of a metrics JSON (eval.json layout)")
     table.add_argument("metrics", nargs="+", help="metrics/eval.json, metrics/baseline.json, ...")
     table.add_argument("--split", default="test", choices=("test", "val"))
+    serve = commands.add_parser("serve", help="HTTP service: POST /predict, GET /health, GET /metadata")
+    serve.add_argument("--model", default=DEFAULT_MODEL, help=f"exported model directory (default {DEFAULT_MODEL})")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--runtime", default="torch", choices=RUNTIMES)
+    serve.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
+    serve.add_argument("--max-texts", type=int, default=256, help="comments per request (default 256)")
+    serve.add_argument("--max-text-chars", type=int, default=20_000, help="characters per comment (default 20000)")
+    serve.add_argument("--max-body-bytes", type=int, default=1 << 20, help="request body size (default 1 MiB)")
+    serve.add_argument("--batch-window-ms", type=float, default=5.0,
+                       help="how long a request waits for concurrent ones to share its model call (default 5)")
+    serve.add_argument("--no-batching", action="store_true", help="score every request in a call of its own")
     check = commands.add_parser("check-params", help="check params.yaml's keys, types and value ranges")
     check.add_argument("path", nargs="?", default="params.yaml")
     return parser
 
 
 def predict_command(args: argparse.Namespace) -> None:
+    import itertools
+
+    from tqdm import tqdm
+
     from toxic_tagger import TEXT_COLUMN
-    from toxic_tagger.model.export import load_exported
-    from toxic_tagger.predict.batch_files import check_output, json_lines, read_inputs, write_tagged_csv
-    from toxic_tagger.predict.runtimes import predict_with_runtime
+    from toxic_tagger.predict.batch_files import check_output, csv_writer, input_chunks, json_lines, tagged_frame
+    from toxic_tagger.predict.tagger import Tagger
     from toxic_tagger.runtime import configure_threads
 
     check_output(args.output, args.input, args.overwrite)
-    frame = read_inputs(args.input, args.texts)
+    chunks = input_chunks(args.input, args.texts)
+    first = next(chunks)  # input errors in the first chunk stop before the model loads
     configure_threads(args.threads)
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # its weight-loading bar; predict's own bar is for long inputs
-    exported = load_exported(args.model)
-    texts = frame[TEXT_COLUMN].tolist()
-    probs = predict_with_runtime(exported, texts, args.runtime, args.max_tokens_per_batch, args.onnx_cache)
-    tags = probs >= exported.thresholds[None, :]
+    tagger = Tagger.load(args.model, runtime=args.runtime, max_tokens_per_batch=args.max_tokens_per_batch,
+                         onnx_cache=args.onnx_cache, progress=False)
+    thresholds = tagger.exported.thresholds
+    rows = tqdm(desc="predict", unit=" rows", disable=None, file=sys.stderr)  # shown on a terminal only
+    written = 0
+    with csv_writer(args.output) if args.output else _stdout_writer() as write:
+        for frame in itertools.chain([first], chunks):
+            texts = frame[TEXT_COLUMN].tolist()
+            probs = tagger.predict_proba(texts)
+            write(tagged_frame(frame, probs, thresholds) if args.output else json_lines(texts, probs, thresholds))
+            rows.update(len(frame))
+            written += len(frame)
+    rows.close()
     if args.output:
-        write_tagged_csv(args.output, frame, probs, tags)
-        print(f"wrote {len(frame)} rows to {args.output}", file=sys.stderr)
-        return
-    for line in json_lines(texts, probs, tags):
-        print(line)
+        print(f"wrote {written} rows to {args.output}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _stdout_writer():
+    """Print each chunk's JSON lines as they come."""
+    yield lambda lines: print("\n".join(lines), flush=True)
 
 
 def report_command(args: argparse.Namespace) -> None:
@@ -95,6 +127,24 @@ def table_command(args: argparse.Namespace) -> None:
     print(metrics_tables(args.metrics, args.split))
 
 
+def serve_command(args: argparse.Namespace) -> None:
+    from toxic_tagger.predict.runtimes import require_extra
+
+    require_extra("fastapi", "serve", "serve")
+    require_extra("uvicorn", "serve", "serve")
+    from toxic_tagger.predict.service import Limits, serve
+    from toxic_tagger.predict.tagger import Tagger
+    from toxic_tagger.runtime import configure_threads
+
+    limits = Limits(max_body_bytes=args.max_body_bytes, max_texts=args.max_texts, max_text_chars=args.max_text_chars,
+                    window_ms=args.batch_window_ms, batching=not args.no_batching)
+    for name in ("max_body_bytes", "max_texts", "max_text_chars"):
+        if getattr(limits, name) < 1:
+            raise ToxicTaggerError(f"serve: --{name.replace('_', '-')} must be at least 1")
+    configure_threads(args.threads)
+    serve(Tagger.load(args.model, runtime=args.runtime, progress=False), args.host, args.port, limits)
+
+
 def check_params_command(args: argparse.Namespace) -> None:
     from toxic_tagger.config import load_params
 
@@ -103,7 +153,7 @@ def check_params_command(args: argparse.Namespace) -> None:
 
 
 COMMANDS = {"predict": predict_command, "report": report_command, "table": table_command,
-            "check-params": check_params_command}
+            "serve": serve_command, "check-params": check_params_command}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -113,6 +163,9 @@ def main(argv: list[str] | None = None) -> None:
     except ToxicTaggerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
+    except BrokenPipeError:  # `toxic-tagger predict ... | head`: the reader left; end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        sys.exit(0)
 
 
 if __name__ == "__main__":

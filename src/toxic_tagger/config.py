@@ -62,7 +62,7 @@ class TrainParams:
     patience: int  # epochs without improvement before early stopping
     cls_only_last_layer: bool  # last layer computes [CLS] only (BERT models): same logits, fewer FLOPs
     freeze_embeddings: bool  # embedding tables + their LayerNorm keep their pretrained values (not trained)
-    fast_dropout: bool  # dropout masks from 15-bit random integers (dropout.py), not torch's CPU Bernoulli sampler
+    fast_dropout: bool  # dropout masks from 15-bit random integers (fast_dropout.py), not torch's CPU Bernoulli sampler
     precision: Literal["fp32", "bf16"]  # bf16: autocast matmuls to bf16 (fast on CPUs with AMX), weights stay fp32
     layer_lr_decay: float  # encoder layer i below the top trains at lr * layer_lr_decay ** i; 1.0 = one lr
     baseline_weight: float | None  # TF-IDF baseline's blend weight, all tags; null = per tag, tuned on val; 0 = off

@@ -5,9 +5,8 @@ probability`), or the same average of the two log-odds, p = sigmoid((1 - w) * lo
 + w * logit(p_baseline)) (`logit`: a confident part is not flattened towards 0.5). With
 `train.baseline_weight: null` each tag's weight is chosen on val (best AUROC of that tag over
 a grid), never on test; a number fixes the same weight for every tag. Per tag, because the two
-parts are strong on different tags (on the real comments val gave the rare `threat` (nearly)
-wholly to TF-IDF, and `toxic`, `severe_toxic` and `insult` mostly to the transformer). Thresholds are then
-tuned on the blended val probabilities. Both parts stay loadable on their own: the
+parts can be strong on different tags (docs/experiments.md has the weights val chose). Thresholds
+are then tuned on the blended val probabilities. Both parts stay loadable on their own: the
 transformer with plain transformers, the baseline from JSON + safetensors.
 """
 

@@ -39,7 +39,7 @@ class Exported:
     meta: dict
     baseline: BaselineModel | None  # blended in with `baseline_weight` per tag, if any
     baseline_weight: np.ndarray  # (6,) weight of the baseline per tag (zeros: transformer only)
-    blend_space: Space = "probability"  # where the two parts are averaged (ensemble.py)
+    blend_space: Space = "probability"  # where the two parts are averaged (blend.py)
 
 
 def export_model(model, tokenizer, target: Path, thresholds: np.ndarray, max_length: int, extra: dict,
@@ -47,7 +47,7 @@ def export_model(model, tokenizer, target: Path, thresholds: np.ndarray, max_len
                  blend_space: Space = "probability") -> None:
     """Write the exported directory atomically (a failed export leaves the old one intact).
     `baseline_weights`: the baseline's blend weight, one number or one per tag; `blend_space`:
-    averaged probabilities or log-odds (ensemble.py)."""
+    averaged probabilities or log-odds (blend.py)."""
     weights = weights_by_tag(np.asarray(baseline_weights, dtype=np.float64))
     blended = baseline_dir is not None and any(weights.values())
     meta = {"labels": list(LABELS), "thresholds": {label: float(t) for label, t in zip(LABELS, thresholds)},

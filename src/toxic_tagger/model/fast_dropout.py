@@ -1,14 +1,14 @@
 """Dropout whose random mask costs a fraction of torch's on CPUs outside Intel's MKL path.
 
 torch's CPU `dropout` draws one Bernoulli sample per element; outside Intel CPUs (where it
-uses MKL's parallel generator) that is a serial loop, then a divide and a multiply: ~9 ms for
-a 2,048-token x 384 batch on this project's 2-core EPYC, 14 calls per MiniLM training step.
+uses MKL's parallel generator) that is a serial loop, then a divide and a multiply, and a
+MiniLM training step calls it 14 times.
 `FastDropout` draws 64-bit random integers from the same seeded torch generator and cuts each
 into four 15-bit uniforms (the low 15 bits of each 16-bit piece: `random_()` fills bits 0-62,
 so only a top bit, never used, is constant), keeps an element when its uniform is at or above
 p (p rounded to 1/32,768), and scales kept ones by 1 / (1 - p): the same distribution as
-`nn.Dropout`, other random numbers, in about half the time (3.5-4 ms vs 7.5-10 ms here). On
-other devices, and in eval mode, it is `nn.Dropout` itself.
+`nn.Dropout`, other random numbers, with one draw per four elements and no serial loop
+(timings in docs/performance.md). On other devices, and in eval mode, it is `nn.Dropout` itself.
 
     replace_dropout(model)   # every nn.Dropout in model -> FastDropout with the same p
 """
@@ -23,8 +23,8 @@ PIECES = 4  # 16-bit pieces per 64-bit draw
 
 def scale_mask(shape: torch.Size, p: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """float32 tensor of `shape`: 1 / (1 - p) with probability 1 - p, else 0 (p rounded to
-    1/32,768). Built with arithmetic only: on this CPU a comparison to bool and a bool-to-float
-    cast each cost several times an int16 or float op."""
+    1/32,768). Built with int16 / float arithmetic only, because a comparison to bool and a
+    bool-to-float cast each cost more than that arithmetic on CPU."""
     count = shape.numel()
     draws = torch.empty(-(-count // PIECES), dtype=torch.int64).random_(generator=generator)
     uniform = torch.bitwise_and(draws.view(torch.int16)[:count], LEVELS - 1)  # 0..32767, one per piece

@@ -44,7 +44,7 @@ def predict_encoded(
     batches = sorted_batches(lengths, max_tokens, max_batch_size)
     with torch.inference_mode(), cls_only_last_layer(model), autocast(precision):
         for batch in tqdm(batches, desc="predict", unit="batch", disable=not progress):
-            inputs = pad_batch([ids[i] for i in batch], pad_id)
+            inputs = {name: t.to(model.device) for name, t in pad_batch([ids[i] for i in batch], pad_id).items()}
             logits = model(**inputs).logits  # (batch, n_labels)
-            out[batch] = torch.sigmoid(logits.float()).numpy()
+            out[batch] = torch.sigmoid(logits.float()).cpu().numpy()
     return out

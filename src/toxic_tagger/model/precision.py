@@ -8,9 +8,9 @@ several times faster than fp32; elsewhere it is emulated and slower, so fp32 sta
     with fp32_attention(model):               # training: attention itself back in fp32
         ...
 
-Why attention goes back to fp32 in training: torch's CPU flash-attention backward in bf16 was
-about 3x slower than in fp32 (measured on a 2-core Sapphire Rapids, BERT head size 32), which
-ate most of the matmul gain. Forward-only prediction keeps bf16 attention (it was faster).
+Why attention goes back to fp32 in training: at BERT's head size 32, torch's CPU flash-attention
+backward is slower in bf16 than in fp32, by enough to eat most of the bf16 matmul gain
+(docs/performance.md). Forward-only prediction keeps bf16 attention: its forward has no such cost.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def lightning_precision(precision: str) -> str:
 
 
 def native_bf16() -> bool:
-    """True when this CPU has bf16 matmul instructions (oneDNN's check: AVX512-BF16 or AMX)."""
+    """True when the CPU we run on has bf16 matmul instructions (oneDNN's check: AVX512-BF16 / AMX)."""
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 

