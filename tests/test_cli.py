@@ -40,7 +40,7 @@ def test_predict_arguments_as_json_lines(untrained_export):
     from toxic_tagger.model.export import load_exported
     from toxic_tagger.predict.torch_runtime import predict_exported
 
-    texts = ["you idiot", "thanks for the fix"]
+    texts = ["you idiot", "thanks for the fix", "word " * 200]  # the last is past max_length (64)
     result = cli("predict", "--model", str(untrained_export), *texts)
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
@@ -52,6 +52,7 @@ def test_predict_arguments_as_json_lines(untrained_export):
     np.testing.assert_allclose([[r[label] for label in LABELS] for r in records], expected, atol=1e-5)
     for record, row in zip(records, expected):
         assert record["tags"] == [label for label, p, t in zip(LABELS, row, exported.thresholds) if p >= t]
+    assert [r["truncated"] for r in records] == [False, False, True]
 
 
 def test_predict_csv_keeps_ids_and_order(untrained_export, tmp_path, capsys):
@@ -63,7 +64,8 @@ def test_predict_csv_keeps_ids_and_order(untrained_export, tmp_path, capsys):
     scored = pd.read_csv(out, dtype={"id": str})
     assert scored["id"].tolist() == pd.read_csv(FIXTURE_CSV, dtype=str)["id"].tolist()
     # every input column is kept; the fixture's own labels as <tag>_input beside the scores
-    assert list(scored.columns) == ["id", "comment_text", *(f"{label}_input" for label in LABELS), *LABELS, "tags"]
+    assert list(scored.columns) == ["id", "comment_text", *(f"{label}_input" for label in LABELS), *LABELS, "tags",
+                                     "truncated"]
 
 
 def predict_with(capsys, model: Path, tmp_path: Path, runtime: str) -> pd.DataFrame:
@@ -137,7 +139,7 @@ def test_predict_never_replaces_a_file_silently(untrained_export, tmp_path, caps
     code, _, err = in_process(capsys, "predict", "--model", str(untrained_export), "--input", str(FIXTURE_CSV),
                               "--output", str(out), "--overwrite")
     assert code == 0, err
-    assert list(pd.read_csv(out).columns)[-1] == "tags"
+    assert list(pd.read_csv(out).columns)[-2:] == ["tags", "truncated"]
     own = tmp_path / "comments.csv"
     own.write_bytes(FIXTURE_CSV.read_bytes())
     err = one_line_error(capsys, "predict", "--model", str(untrained_export), "--input", str(own), "--output", str(own),

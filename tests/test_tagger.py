@@ -107,3 +107,30 @@ def test_a_bad_row_far_into_the_file_is_named(tmp_path):
 def test_blank_comments_are_refused_from_arguments_too():
     with pytest.raises(InputError, match="argument 2: empty comment"):
         list(input_chunks(None, ["fine", " "]))
+
+
+def test_the_model_card_travels_inside_the_export(untrained_export, tiny_model_dir):
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load(untrained_export / "README.md")
+    data = card.data.to_dict()
+    assert data["license"] == "apache-2.0" and data["pipeline_tag"] == "text-classification"
+    assert "toxicity" in data["tags"] and data.get("base_model") is None  # a local path is no hub id
+    assert "Not recorded for this export." in card.text and "Known limits" in card.text
+    assert "transformer + TF-IDF ensemble" in card.text  # the fixture blends at 0.3
+
+
+def test_hub_card_lists_val_scores_and_the_model_index():
+    from huggingface_hub import ModelCard
+
+    from toxic_tagger.evaluate.hub_card import hub_card
+
+    meta = {"base_model": "sentence-transformers/all-MiniLM-L6-v2", "data_source": "train.csv", "max_length": 256,
+            "thresholds": dict(zip(LABELS, np.linspace(0.3, 0.7, 6))), "blend": {}}
+    val = {"mean_auroc": 0.98123, "auroc": np.linspace(0.95, 0.99, 6), "f1": np.linspace(0.4, 0.8, 6)}
+    card = ModelCard(hub_card(meta, np.zeros(6), val))
+    data = card.data.to_dict()
+    assert data["base_model"] == meta["base_model"] and data["datasets"] == ["jigsaw_toxicity_pred"]
+    (result,) = data["model-index"][0]["results"]
+    assert result["metrics"][0]["value"] == 0.9812
+    assert "| identity_hate | 0.9900 | 0.800 | 0.700 |" in card.text

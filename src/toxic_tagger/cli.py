@@ -99,8 +99,8 @@ def predict_command(args: argparse.Namespace) -> None:
     with csv_writer(args.output) if args.output else _stdout_writer() as write:
         for frame in itertools.chain([first], chunks):
             texts = frame[TEXT_COLUMN].tolist()
-            probs = tagger.predict_proba(texts)
-            write(tagged_frame(frame, probs, thresholds) if args.output else json_lines(texts, probs, thresholds))
+            probs, cut = tagger.predict_proba(texts), tagger.truncated(texts)
+            write(tagged_frame(frame, probs, thresholds, cut) if args.output else json_lines(texts, probs, thresholds, cut))
             rows.update(len(frame))
             written += len(frame)
     rows.close()

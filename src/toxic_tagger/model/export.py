@@ -20,11 +20,13 @@ import numpy as np
 
 from toxic_tagger import LABELS
 from toxic_tagger.atomic_files import atomic_dir
+from toxic_tagger.evaluate.hub_card import hub_card
 from toxic_tagger.errors import ToxicTaggerError, first_line
 from toxic_tagger.model.baseline import BaselineModel, load_baseline
 from toxic_tagger.model.blend import FORMULAS, SPACES, Space, weights_by_tag
 
 META_FILE = "toxic_tagger.json"
+CARD_FILE = "README.md"  # the Hugging Face model card, with its YAML metadata
 # What load_exported needs besides META_FILE (save_pretrained's names; safetensors only).
 REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json")
 BASELINE_DIR = "baseline"
@@ -44,10 +46,11 @@ class Exported:
 
 def export_model(model, tokenizer, target: Path, thresholds: np.ndarray, max_length: int, extra: dict,
                  baseline_dir: Path | None = None, baseline_weights: np.ndarray | float = 0.0,
-                 blend_space: Space = "probability") -> None:
+                 blend_space: Space = "probability", val_scores: dict | None = None) -> None:
     """Write the exported directory atomically (a failed export leaves the old one intact).
     `baseline_weights`: the baseline's blend weight, one number or one per tag; `blend_space`:
-    averaged probabilities or log-odds (blend.py)."""
+    averaged probabilities or log-odds (blend.py); `val_scores`: the exported scores' val AUROC
+    and F1 per tag for the model card (README.md, evaluate/hub_card.py) written alongside."""
     weights = weights_by_tag(np.asarray(baseline_weights, dtype=np.float64))
     blended = baseline_dir is not None and any(weights.values())
     meta = {"labels": list(LABELS), "thresholds": {label: float(t) for label, t in zip(LABELS, thresholds)},
@@ -64,6 +67,8 @@ def export_model(model, tokenizer, target: Path, thresholds: np.ndarray, max_len
         if blended:
             shutil.copytree(baseline_dir, tmp / BASELINE_DIR)
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        card = hub_card(meta, np.array([meta["blend"]["baseline_weight"][label] for label in LABELS]), val_scores)
+        (tmp / CARD_FILE).write_text(card, encoding="utf-8")
 
 
 def load_exported(directory: str | Path) -> Exported:

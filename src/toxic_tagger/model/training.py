@@ -25,7 +25,7 @@ from toxic_tagger.config import Params
 from toxic_tagger.data.comments_csv import label_matrix
 from toxic_tagger.data.datamodule import CommentDataModule
 from toxic_tagger.errors import ToxicTaggerError
-from toxic_tagger.evaluate.metrics import per_tag_auroc, tune_thresholds
+from toxic_tagger.evaluate.metrics import per_tag_auroc, prf, tune_thresholds
 from toxic_tagger.model.baseline import load_baseline, predict_baseline
 from toxic_tagger.model.blend import blend, tune_weights, weights_by_tag
 from toxic_tagger.model.classifier import ToxicClassifier
@@ -114,7 +114,9 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
                  {"base_model": params.model.name, "threshold_source": "val", **provenance,
                   "params": {"seed": {"seed": params.seed}, "model": asdict(params.model),
                              "train": asdict(params.train)}},
-                 baseline_dir=baseline_dir, baseline_weights=weights, blend_space=params.train.blend_space)
+                 baseline_dir=baseline_dir, baseline_weights=weights, blend_space=params.train.blend_space,
+                 val_scores={"mean_auroc": _mean_auroc(val_labels, probs), "auroc": per_tag_auroc(val_labels, probs),
+                             "f1": prf(val_labels, probs, thresholds)["f1"]})
     return {
         "threads": threads, "epochs_run": int(trainer.current_epoch), "best_epoch": best_epoch,
         "monitor": params.train.monitor, "best_score": float(checkpoint.best_model_score),

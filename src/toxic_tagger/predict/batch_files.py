@@ -208,22 +208,26 @@ def check_output(output: str | None, source: str | None, overwrite: bool) -> Non
         raise ToxicTaggerError(f"{output}: already exists; pass --overwrite to replace it")
 
 
-def tagged_frame(frame: pd.DataFrame, probs: np.ndarray, thresholds: np.ndarray) -> pd.DataFrame:
+def tagged_frame(frame: pd.DataFrame, probs: np.ndarray, thresholds: np.ndarray,
+                 truncated: np.ndarray) -> pd.DataFrame:
     """`frame`'s columns (one named like a tag renamed <tag>_input), a probability per tag
-    (rounded to 6 decimals) and `tags`: the space-separated tags at or over their thresholds."""
+    (rounded to 6 decimals), `tags` (space-separated, at or over their thresholds) and
+    `truncated` (1 where the model read only the first max_length tokens)."""
     out = frame.rename(columns={label: f"{label}{INPUT_SUFFIX}" for label in LABELS if label in frame.columns})
     for j, label in enumerate(LABELS):
         out[label] = probs[:, j].round(6)
     out["tags"] = [" ".join(label for label, on in zip(LABELS, row) if on) for row in probs >= thresholds]
+    out["truncated"] = truncated.astype(int)
     return out
 
 
-def json_lines(texts: list[str], probs: np.ndarray, thresholds: np.ndarray) -> list[str]:
-    """One JSON object per comment: its text, a probability per tag and its tags."""
+def json_lines(texts: list[str], probs: np.ndarray, thresholds: np.ndarray, truncated: np.ndarray) -> list[str]:
+    """One JSON object per comment: its text, a probability per tag, its tags and whether it was
+    truncated."""
     return [json.dumps({"text": text, **{label: round(float(p), 6) for label, p in zip(LABELS, row)},
-                        "tags": [label for label, p, t in zip(LABELS, row, thresholds) if p >= t]},
-                       ensure_ascii=False)
-            for text, row in zip(texts, probs)]
+                        "tags": [label for label, p, t in zip(LABELS, row, thresholds) if p >= t],
+                        "truncated": bool(cut)}, ensure_ascii=False)
+            for text, row, cut in zip(texts, probs, truncated)]
 
 
 @contextmanager
