@@ -197,6 +197,10 @@ def test_incomplete_or_broken_model_folders_stop_with_one_line(untrained_export,
     truncated = tmp_path / "truncated"
     shutil.copytree(untrained_export, truncated)
     (truncated / "model.safetensors").write_bytes((untrained_export / "model.safetensors").read_bytes()[:100])
+    assert "sha256 differs from the one recorded" in one_line_error(capsys, "predict", "--model", str(truncated), "hi")
+    record = json.loads((truncated / "toxic_tagger.json").read_text())
+    del record["integrity"]  # an export from before the record: transformers' own check still speaks
+    (truncated / "toxic_tagger.json").write_text(json.dumps(record))
     assert "cannot load the exported model" in one_line_error(capsys, "predict", "--model", str(truncated), "hi")
     meta = tmp_path / "meta"
     shutil.copytree(untrained_export, meta)
@@ -206,7 +210,7 @@ def test_incomplete_or_broken_model_folders_stop_with_one_line(untrained_export,
     assert "no threshold for threat" in one_line_error(capsys, "predict", "--model", str(meta), "hi")
     content["thresholds"]["threat"] = "abc"
     (meta / "toxic_tagger.json").write_text(json.dumps(content))
-    assert "thresholds.threat must be a number, got 'abc'" in one_line_error(capsys, "predict", "--model", str(meta), "hi")
+    assert "thresholds.threat must be a number in [0, 1], got 'abc'" in one_line_error(capsys, "predict", "--model", str(meta), "hi")
     (meta / "toxic_tagger.json").write_text("{not json")
     assert "cannot read" in one_line_error(capsys, "predict", "--model", str(meta), "hi")
 

@@ -6,7 +6,8 @@ import pytest
 from conftest import FIXTURE_CSV
 
 from toxic_tagger.config import FetchParams
-from toxic_tagger.data.fetch import SAMPLE, fetch_comments, sha256_file, tag_counts
+from toxic_tagger.checksums import file_sha256 as sha256_file
+from toxic_tagger.data.fetch import SAMPLE, fetch_comments, tag_counts
 from toxic_tagger.errors import InputError
 from toxic_tagger.paths import original_root, resolve_user_path
 

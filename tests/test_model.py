@@ -95,7 +95,6 @@ def test_freeze_embeddings_trains_everything_but_the_embedding_block(tiny_model_
 
 
 def test_layer_lr_decay_scales_each_encoder_layer_from_the_top(tiny_model_dir):
-    from toxic_tagger.errors import ToxicTaggerError
     from toxic_tagger.model.classifier import ToxicClassifier, layer_depth
     from toxic_tagger.model.pretrained import load_classifier
 
@@ -113,18 +112,3 @@ def test_layer_lr_decay_scales_each_encoder_layer_from_the_top(tiny_model_dir):
     top, bottom = (f"bert.encoder.layer.{i}.attention.self.query.weight" for i in (layers - 1, 0))
     params = dict(model.named_parameters())
     assert decayed[id(params[top])] == pytest.approx(1e-2) and decayed[id(params[bottom])] < 1e-2
-    with pytest.raises(ToxicTaggerError, match="train.layer_lr_decay"):
-        ToxicClassifier(model, lr=1e-2, head_lr=5e-2, layer_lr_decay=0.0)
-
-
-def test_lengths_are_checked_against_the_model_and_the_token_budget(tiny_params, tmp_path):
-    from toxic_tagger.errors import ToxicTaggerError
-    from toxic_tagger.model.training import check_lengths
-
-    params = tiny_params(tmp_path)
-    check_lengths(params, params.model.max_length)  # exactly the model's positions: fine
-    with pytest.raises(ToxicTaggerError, match=r"model.max_length \d+ is above the 8 positions"):
-        check_lengths(params, 8)
-    small = tiny_params(tmp_path, train={"max_tokens_per_batch": params.model.max_length - 1})
-    with pytest.raises(ToxicTaggerError, match="train.max_tokens_per_batch .* must be at least model.max_length"):
-        check_lengths(small, None)

@@ -47,9 +47,35 @@ def test_all_stages_write_their_outputs(reproduced):
     assert evaluation["test"]["mean_auroc"] == pytest.approx(np.mean(aurocs), abs=1e-5)
 
 
-def test_status_is_clean_but_for_the_always_read_source(reproduced):
+def test_status_is_clean_but_for_the_always_run_check_and_source(reproduced):
     status = run(["dvc", "status", "--json"], reproduced).stdout
-    assert json.loads(status) == {"fetch": ["always changed"]}
+    assert json.loads(status) == {"check_params": ["always changed"], "fetch": ["always changed"]}
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("baseline_weight: null", "baseline_weight: 1.5", "train.baseline_weight must be in [0, 1]"),
+    ("monitor: val/mean_auroc", "monitor: val/f1", "train.monitor must be one of"),
+    ("C: 1.0", "C: 0.0", "baseline.C must be > 0, got 0.0"),
+])
+def test_plain_dvc_repro_refuses_a_bad_param_before_deleting_anything(reproduced, old, new, message):
+    """DVC deletes a stage's outputs just before its command runs: the check_params stage at the
+    head of the pipeline must stop the run first, leaving every earlier output as it was."""
+    outputs = [path for path in sorted(reproduced.glob("data/*")) + sorted(reproduced.glob("models/**/*"))
+               if path.is_file() and path.name != "params.checked.json"]  # the check's own output
+    before = {path: path.read_bytes() for path in outputs}
+    params = reproduced / "params.yaml"
+    good = params.read_text()
+    assert old in good
+    params.write_text(good.replace(old, new, 1))
+    try:
+        result = run(["dvc", "repro"], reproduced, check=False)
+    finally:
+        params.write_text(good)
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert "Running stage 'fetch'" not in result.stdout
+    assert {path: path.read_bytes() for path in outputs} == before
 
 
 def test_rerun_gives_identical_metrics(reproduced):

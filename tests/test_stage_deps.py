@@ -25,7 +25,8 @@ SRC = ROOT / "src" / PACKAGE
 # holds only its docstring. Listing them would rerun every stage on any edit to them; the README
 # says to force a rerun (`dvc repro -f`) after one that alters results.
 ROOMS = ("data", "model", "evaluate", "predict")
-PLUMBING = {"__init__", "config", "errors", "atomic_files", "paths", "runtime",
+PLUMBING = {"__init__", "config/__init__", "config/schema", "config/loading", "config/rules", "checksums", "errors",
+            "atomic_files", "paths", "runtime",
             *(f"{room}/__init__" for room in ROOMS)}
 
 

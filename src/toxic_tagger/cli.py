@@ -7,7 +7,7 @@
     toxic-tagger serve --model models/toxic-tagger --port 8000     # HTTP: POST /predict, GET /health, /metadata
     toxic-tagger report --base main --output report.md            # Markdown params/metrics diff
     toxic-tagger table metrics/eval.json metrics/baseline.json     # per-tag results tables
-    toxic-tagger check-params params.yaml                          # keys, types and ranges (make repro runs it first)
+    toxic-tagger check-params params.yaml                          # every rule a stage applies (dvc repro runs it first)
 
 Errors (missing model, bad CSV, unknown base revision) print one line on stderr and exit with status 1.
 """
@@ -69,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--batch-window-ms", type=float, default=5.0,
                        help="how long a request waits for concurrent ones to share its model call (default 5)")
     serve.add_argument("--no-batching", action="store_true", help="score every request in a call of its own")
-    check = commands.add_parser("check-params", help="check params.yaml's keys, types and value ranges")
+    check = commands.add_parser("check-params", help="check params.yaml: keys, types, value ranges, rules between keys, "
+                                "the data source and the model (what every stage would reject)")
     check.add_argument("path", nargs="?", default="params.yaml")
     return parser
 
@@ -146,9 +147,12 @@ def serve_command(args: argparse.Namespace) -> None:
 
 
 def check_params_command(args: argparse.Namespace) -> None:
-    from toxic_tagger.config import load_params
+    from toxic_tagger.config import check_params
+    from toxic_tagger.model.pretrained import max_positions
+    from toxic_tagger.paths import repo_root
 
-    load_params(args.path)
+    path = Path(args.path)
+    check_params(path, repo_root(path.resolve().parent), max_positions)
     print(f"{args.path}: ok")
 
 

@@ -22,6 +22,7 @@ from toxic_tagger import LABELS
 from toxic_tagger.config import FetchParams
 from toxic_tagger.data.comments_csv import parse_comments, read_source_bytes
 from toxic_tagger.data.synthetic import generate_sample
+from toxic_tagger.checksums import file_sha256
 from toxic_tagger.errors import InputError, ToxicTaggerError
 from toxic_tagger.paths import resolve_user_path
 
@@ -58,7 +59,7 @@ def _is_url(source: str) -> bool:
 
 
 def _load_file(path: Path, params: FetchParams, params_file: str, display: str) -> Fetched:
-    digest = sha256_file(path)
+    digest = file_sha256(path)
     check_sha256(params, digest, params_file, path)
     data, name = read_source_bytes(path)
     return Fetched(parse_comments(data, name), display, digest)
@@ -70,17 +71,6 @@ def check_sha256(params: FetchParams, digest: str, params_file: str, name: str |
         raise InputError(
             name, f"sha256 mismatch: expected {params.sha256.lower()} (fetch.sha256 in {params_file}), got {digest}"
         )
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    except OSError as exc:
-        raise InputError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    return digest.hexdigest()
 
 
 def _download(url: str, directory: Path) -> Path:

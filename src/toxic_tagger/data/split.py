@@ -40,20 +40,11 @@ class Splits:
 
 def make_splits(table: pd.DataFrame, params: SplitParams, seed: int) -> Splits:
     """Split `table` (validated raw comments) and balance the train part."""
-    _check_fractions(params)
     assignment = assign_splits(table, params.val_fraction, params.test_fraction, seed)
     parts = {name: table[assignment == name].reset_index(drop=True) for name in SPLITS}
     _check_every_tag_everywhere(parts)
     train, balance = balance_train(parts["train"], params.clean_rows, seed)
     return Splits(train=train, val=parts["val"], test=parts["test"], balance=balance)
-
-
-def _check_fractions(params: SplitParams) -> None:
-    fractions = (params.val_fraction, params.test_fraction)
-    if any(f <= 0 for f in fractions) or sum(fractions) >= 1:
-        raise ToxicTaggerError(
-            f"params.yaml: balance_split.val_fraction and test_fraction must be > 0 and sum below 1, got {fractions}"
-        )
 
 
 def assign_splits(table: pd.DataFrame, val_fraction: float, test_fraction: float, seed: int) -> np.ndarray:

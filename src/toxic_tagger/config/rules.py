@@ -1,0 +1,118 @@
+"""Every rule a params.yaml value must keep, in one place.
+
+- `range_problem(key, value)`: the allowed values of one key (numbers, lengths, choices);
+- `cross_field_problems(params)`: rules between keys (split fractions, batch budget vs length);
+- `environment_problems(params, root, model_positions)`: rules that need the world outside the
+  file (the data source exists and has the stated sha256, the model resolves and has enough
+  positions for model.max_length).
+
+Each returns the message of a broken rule (with the key first) or nothing. loading.py applies
+the first two on every load; `check_params` (the `check_params` DVC stage at the head of the
+pipeline and `toxic-tagger check-params`) applies all three, before DVC deletes any output.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from toxic_tagger.checksums import file_sha256
+from toxic_tagger.config.schema import MONITORS, Params
+from toxic_tagger.paths import resolve_user_path
+
+SAMPLE_SOURCE = "sample"
+SEED_LIMIT = 2**32  # NumPy's and Lightning's seeding take an unsigned 32-bit seed
+
+
+def _ngrams(value: tuple[int, ...]) -> bool:
+    return len(value) == 2 and 1 <= value[0] <= value[1]
+
+
+# key -> (allowed?, what is allowed). Floats are finite before they get here (loading.py).
+RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "seed": (lambda v: 0 <= v < SEED_LIMIT, f"in [0, {SEED_LIMIT})"),
+    "threads": (lambda v: v >= 0, ">= 0 (0 = every core)"),
+    "fetch.source": (lambda v: v.strip() != "", "a file, an http(s) URL or `sample`"),
+    "fetch.sha256": (lambda v: v is None or re.fullmatch(r"[0-9a-fA-F]{64}", v) is not None,
+                     "64 hexadecimal digits, or null"),
+    "fetch.sample_rows": (lambda v: v >= 100, ">= 100"),
+    "balance_split.val_fraction": (lambda v: 0 < v < 1, "in (0, 1)"),
+    "balance_split.test_fraction": (lambda v: 0 < v < 1, "in (0, 1)"),
+    "balance_split.clean_rows": (lambda v: v is None or v >= 0, ">= 0, or null for all"),
+    "token_stats.max_lengths": (lambda v: len(v) >= 1 and min(v) >= 1, "a non-empty list of lengths >= 1"),
+    "model.name": (lambda v: v.strip() != "", "a packaged model id, a local directory or a hub id"),
+    "model.max_length": (lambda v: v >= 8, ">= 8 tokens"),
+    "model.hidden_dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "model.attention_dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "train.epochs": (lambda v: v >= 1, ">= 1"),
+    "train.lr": (lambda v: v >= 0, ">= 0 (0 = only the head learns)"),
+    "train.head_lr": (lambda v: v > 0, "> 0"),
+    "train.pos_weight_power": (lambda v: v >= 0, ">= 0 (0 = off)"),
+    "train.weight_decay": (lambda v: v >= 0, ">= 0"),
+    "train.warmup_fraction": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "train.max_tokens_per_batch": (lambda v: v >= 1, ">= 1"),
+    "train.max_batch_size": (lambda v: v >= 1, ">= 1"),
+    "train.monitor": (lambda v: v in MONITORS, f"one of {', '.join(MONITORS)}"),
+    "train.patience": (lambda v: v >= 0, ">= 0"),
+    "train.layer_lr_decay": (lambda v: 0 < v <= 1, "in (0, 1]"),
+    "train.baseline_weight": (lambda v: v is None or 0 <= v <= 1, "in [0, 1], or null (tuned per tag on val)"),
+    "baseline.word_ngrams": (_ngrams, "[min, max] with 1 <= min <= max"),
+    "baseline.char_ngrams": (_ngrams, "[min, max] with 1 <= min <= max"),
+    "baseline.word_max_features": (lambda v: v >= 1, ">= 1"),
+    "baseline.char_max_features": (lambda v: v >= 1, ">= 1"),
+    "baseline.C": (lambda v: v > 0, "> 0"),
+    "baseline.class_weight": (lambda v: v in (None, "balanced"), "`balanced` or null"),
+    "evaluate.max_tokens_per_batch": (lambda v: v >= 1, ">= 1"),
+    # fewer resamples cannot place the ends of a 95% interval (1 gave zero-width intervals)
+    "evaluate.bootstrap_samples": (lambda v: v >= 20, ">= 20"),
+}
+
+
+def range_problem(key: str, value: Any) -> str | None:
+    """What is wrong with `value` for dotted `key`, or None."""
+    if key in RANGES and not RANGES[key][0](value):
+        shown = list(value) if isinstance(value, tuple) else value
+        return f"{key} must be {RANGES[key][1]}, got {shown!r}"
+    return None
+
+
+def cross_field_problems(params: Params) -> list[tuple[str, str]]:
+    """(key, message) for each rule between keys that `params` breaks."""
+    problems = []
+    split = params.balance_split
+    if split.val_fraction + split.test_fraction >= 1:
+        problems.append(("balance_split.test_fraction",
+                         "balance_split.val_fraction + test_fraction must be below 1 (train needs rows), "
+                         f"got {split.val_fraction} + {split.test_fraction}"))
+    if params.train.max_tokens_per_batch < params.model.max_length:
+        # below it, every comment of max_length tokens would be a batch over budget
+        problems.append(("train.max_tokens_per_batch",
+                         f"train.max_tokens_per_batch {params.train.max_tokens_per_batch} must be at least "
+                         f"model.max_length {params.model.max_length}"))
+    return problems
+
+
+def environment_problems(params: Params, root: Path,
+                         model_positions: Callable[[str, Path], int | None]) -> list[tuple[str, str]]:
+    """(key, message) for each rule that needs files or the model: the source file exists (and
+    matches fetch.sha256 when given); model.max_length fits the model's position table.
+    `model_positions(name, root)` raises ToxicTaggerError when the model cannot be found."""
+    problems = []
+    source = params.fetch.source
+    if source != SAMPLE_SOURCE and not source.startswith(("http://", "https://")):
+        local = resolve_user_path(source, root)
+        if not local.is_file():
+            problems.append(("fetch.source", f"fetch.source: no such file {str(local)!r} (from {source!r})"))
+        elif params.fetch.sha256 and (digest := file_sha256(local)) != params.fetch.sha256.lower():
+            problems.append(("fetch.sha256", f"fetch.sha256 does not match {source!r} (its sha256 is {digest})"))
+    problem = positions_problem(params, model_positions(params.model.name, root))
+    return problems + ([("model.max_length", problem)] if problem else [])
+
+
+def positions_problem(params: Params, positions: int | None) -> str | None:
+    """model.max_length against the model's position table (`positions`; None: no limit known)."""
+    if positions and params.model.max_length > positions:
+        return f"model.max_length {params.model.max_length} is above the {positions} positions of {params.model.name}"
+    return None
