@@ -3,6 +3,10 @@
 Input: train and val DataFrames (Jigsaw schema) and the model's tokenizer. Tokenization
 happens once, in batch, at set-up. Batches are dicts of input_ids / attention_mask
 (batch, longest) and labels (batch, 6) float multi-hot.
+
+Under a multi-process trainer (DDP) each process gets a disjoint share of the train and val
+batches, the same number on each (`shard_batches`); the trainer must not add its own
+DistributedSampler (`use_distributed_sampler=False`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import pandas as pd
 import torch
 
 from toxic_tagger import TEXT_COLUMN
-from toxic_tagger.data.batching import BucketBatchSampler, FixedBatchSampler, pad_batch, sorted_batches
+from toxic_tagger.data.batching import (
+    BucketBatchSampler, FixedBatchSampler, pad_batch, shard_batches, sorted_batches,
+)
 from toxic_tagger.data.comments_csv import label_matrix
 from toxic_tagger.data.tokens import encode
 
@@ -73,14 +79,25 @@ class CommentDataModule(L.LightningDataModule):
             num_workers=0,
         )
 
+    def replicas(self) -> dict[str, int]:
+        """This process's place among the trainer's processes: num_replicas and rank (1 and 0
+        when no trainer is attached)."""
+        if self.trainer is None:
+            return {"num_replicas": 1, "rank": 0}
+        return {"num_replicas": self.trainer.world_size, "rank": self.trainer.global_rank}
+
     def train_dataloader(self) -> torch.utils.data.DataLoader:
-        dataset = self.datasets["train"]
-        sampler = BucketBatchSampler(dataset.lengths, self.max_tokens, self.max_batch_size, self.seed)
+        dataset, replicas = self.datasets["train"], self.replicas()
+        sampler = BucketBatchSampler(dataset.lengths, self.max_tokens, self.max_batch_size, self.seed, **replicas)
         if self.batching == "fixed":
             # Same data, same number of optimizer steps as bucketing: only the batch make-up differs.
-            sampler = FixedBatchSampler(len(dataset), -(-len(dataset) // len(sampler)), self.seed)
+            batch_size = -(-len(dataset) // sampler.total_batches)
+            sampler = FixedBatchSampler(len(dataset), batch_size, self.seed, **replicas)
         return self._loader(dataset, sampler)
 
     def val_dataloader(self) -> torch.utils.data.DataLoader:
+        # Each process scores its own share, once (no padding repeats); the classifier gathers
+        # all processes' predictions before computing AUROC.
         dataset = self.datasets["val"]
-        return self._loader(dataset, sorted_batches(dataset.lengths, self.max_tokens, self.max_batch_size))
+        batches = sorted_batches(dataset.lengths, self.max_tokens, self.max_batch_size)
+        return self._loader(dataset, shard_batches(batches, **self.replicas()))

@@ -3,7 +3,8 @@
 Forward: input_ids / attention_mask (batch, len) -> logits (batch, 6). Loss: BCE with logits
 (optionally `pos_weight` per tag). Optimizer: torch.optim.AdamW, linear warm-up over
 `warmup_fraction` of all steps then linear decay. Validation logs val/loss, per-tag
-val/auroc_<tag> and val/mean_auroc (the default checkpoint monitor).
+val/auroc_<tag> and val/mean_auroc (the default checkpoint monitor), each over the whole val
+split when several processes (DDP) score a share of it each.
 """
 
 from __future__ import annotations
@@ -96,25 +97,45 @@ class ToxicClassifier(L.LightningModule):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss, _ = self.model_step(batch)
-        # Per N steps (train/loss_step) and per epoch (train/loss_epoch).
-        self.log("train/loss", loss, batch_size=len(batch["labels"]), prog_bar=True, on_step=True, on_epoch=True)
+        # Per N steps (train/loss_step) and per epoch (train/loss_epoch). sync_dist: over all
+        # processes (DDP), weighted by batch size as within one; a no-op with one process.
+        self.log("train/loss", loss, batch_size=len(batch["labels"]), prog_bar=True, on_step=True, on_epoch=True,
+                 sync_dist=True)
         return loss
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         loss, logits = self.model_step(batch)
-        self.log("val/loss", loss, batch_size=len(batch["labels"]), on_epoch=True)
+        # sync_dist: Lightning's mean over processes is sum(loss x batch size) / sum(batch sizes),
+        # the loss over the whole val split; a no-op with one process.
+        self.log("val/loss", loss, batch_size=len(batch["labels"]), on_epoch=True, sync_dist=True)
         self._val_probs.append(torch.sigmoid(logits).float().cpu())
         self._val_labels.append(batch["labels"].cpu())
 
     def on_validation_epoch_end(self) -> None:
-        probs = torch.cat(self._val_probs).numpy()
-        labels = torch.cat(self._val_labels).numpy()
+        empty = torch.empty(0, len(LABELS))
+        probs = self.gather_rows(torch.cat(self._val_probs) if self._val_probs else empty).numpy()
+        labels = self.gather_rows(torch.cat(self._val_labels) if self._val_labels else empty).numpy()
         self._val_probs.clear()
         self._val_labels.clear()
+        # Every process computes the same AUROCs from the same gathered rows. sync_dist averages
+        # these equal values (a no-op with one process), so every process's ModelCheckpoint and
+        # EarlyStopping certainly read the same number.
         aurocs = per_tag_auroc(labels, probs)
         for label, value in zip(LABELS, aurocs):
-            self.log(f"val/auroc_{label}", float(value))
-        self.log("val/mean_auroc", float(np.nanmean(aurocs)), prog_bar=True)
+            self.log(f"val/auroc_{label}", float(value), sync_dist=True)
+        self.log("val/mean_auroc", float(np.nanmean(aurocs)), prog_bar=True, sync_dist=True)
+
+    def gather_rows(self, rows: torch.Tensor) -> torch.Tensor:
+        """All processes' `rows` (n_p, k), concatenated in rank order on the CPU; `rows` itself
+        with one process. Shares may differ in length: counts are gathered first, and each
+        share is padded to the longest for all_gather, then cut back."""
+        if self.trainer.world_size == 1:
+            return rows
+        counts = self.all_gather(torch.tensor(len(rows), device=self.device))  # (world,)
+        padded = torch.zeros(int(counts.max()), *rows.shape[1:], dtype=rows.dtype, device=self.device)
+        padded[: len(rows)] = rows
+        gathered = self.all_gather(padded)  # (world, longest, k)
+        return torch.cat([share[: int(count)] for share, count in zip(gathered, counts)]).cpu()
 
     def parameter_groups(self) -> list[dict]:
         """AdamW groups: the new head (classifier) gets `head_lr`; encoder parameters `lr` times
