@@ -2,7 +2,8 @@
 
 Reads: params `seed`, `threads`, `model`, `train`; --train, --val (CSV), --raw-meta
 (provenance), --baseline (the TF-IDF baseline blended in, weight chosen on val).
-Writes: --checkpoints (best.ckpt, last.ckpt), --logs (TensorBoard), --live (DVCLive metrics
+Writes: --checkpoints (best.ckpt, last.ckpt, run.json; kept across reruns to resume an
+unfinished fit of the same params and data), --logs (TensorBoard), --live (DVCLive metrics
 and per-step/per-epoch training curves), --model (exported
 safetensors directory), --summary (metrics/train.json: threads, epochs, best score, time).
 """
@@ -27,6 +28,8 @@ def run(params: Params, root: Path) -> None:
     provenance = {"data_source": raw["source"], "data_sha256": raw["sha256"]}
     summary = fit_and_export(params, read_split(args.train), read_split(args.val), paths, root, provenance,
                              baseline_dir=args.baseline)
+    if summary is None:  # a process of rank > 0 under strategy ddp: rank 0 writes the outputs
+        return
     write_json(args.summary, summary)
     # one line for logs, where Lightning's progress bar shows only its last state
     print(f"train: {summary['epochs_run']} epochs in {summary['train_seconds']} s, best epoch "

@@ -4,6 +4,7 @@ comment is trained on exactly once per epoch across processes, in the same numbe
 each; the logged val AUROCs are those of all processes' predictions together; only rank 0
 writes checkpoints, metrics and progress lines."""
 
+import json
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -40,6 +41,13 @@ def flat(batches) -> list[int]:
     return sorted(int(i) for batch in batches for i in batch)
 
 
+def stand_in_trainer(world: int, rank: int, epoch: int = 0, done: int = 0) -> SimpleNamespace:
+    """What the datamodule reads of a Trainer: processes, epoch, batches done in the epoch."""
+    progress = SimpleNamespace(current=SimpleNamespace(completed=done))
+    return SimpleNamespace(world_size=world, global_rank=rank, current_epoch=epoch,
+                           fit_loop=SimpleNamespace(epoch_loop=SimpleNamespace(batch_progress=progress)))
+
+
 @pytest.mark.parametrize("batching", ["bucket", "fixed"])
 def test_each_process_gets_a_disjoint_equal_share_of_train_and_val(tiny_model_dir, batching):
     train, val = fixture_splits()
@@ -51,7 +59,7 @@ def test_each_process_gets_a_disjoint_equal_share_of_train_and_val(tiny_model_di
     for world in (2, 3):
         shares = []
         for rank in range(world):
-            data.trainer = SimpleNamespace(world_size=world, global_rank=rank)
+            data.trainer = stand_in_trainer(world, rank)
             shares.append((list(data.train_dataloader().batch_sampler), list(data.val_dataloader().batch_sampler)))
             assert len(data.train_dataloader()) == len(shares[-1][0])
         for split, rows in ((0, len(train)), (1, len(val))):
@@ -187,3 +195,45 @@ def test_two_processes_train_each_comment_once_per_epoch_and_score_all_of_val(ti
     assert [line.split()[:2] for line in progress if line.startswith("step")] == [
         ["step", f"{step}/{2 * epochs}"] for step in range(1, 2 * epochs + 1)]
     assert sum(" done " in line for line in progress) == epochs
+
+
+def test_the_trainer_drives_the_epoch_and_a_resumed_epoch_skips_what_it_trained(tiny_model_dir):
+    """Lightning never calls set_epoch on a custom batch sampler: the loader reads the trainer's
+    epoch (each epoch reshuffled), and a fit resumed mid-epoch skips the batches already done."""
+    train, val = fixture_splits()
+    data = CommentDataModule(train, val, load_tokenizer(str(tiny_model_dir)), **BUDGET)
+    data.setup()
+    plan = BucketBatchSampler(data.datasets["train"].lengths, 512, 8, 0).plan
+    epochs = []
+    for epoch in (0, 1):
+        data.trainer = stand_in_trainer(1, 0, epoch=epoch)
+        epochs.append(list(data.train_dataloader().batch_sampler))
+        assert epochs[-1] == plan(epoch)
+    assert epochs[0] != epochs[1]
+    data.trainer = stand_in_trainer(1, 0, epoch=1, done=2)
+    assert list(data.train_dataloader().batch_sampler) == plan(1)[2:]
+    data.trainer = None
+
+
+@pytest.mark.slow
+def test_dvc_repro_with_two_ddp_processes_writes_once_and_the_export_loads(tmp_path, tiny_model_dir):
+    """The train stage under strategy ddp (Lightning relaunches the stage script for rank 1,
+    gloo on CPU): rank 0 alone writes checkpoints, the export and metrics/train.json; the export
+    scores as usual; progress lines come from rank 0 only."""
+    from conftest import make_repo, run, shrunk_params_dict
+
+    from toxic_tagger.predict.tagger import Tagger
+
+    params = shrunk_params_dict(tiny_model_dir, train={"accelerator": "cpu", "devices": 2, "strategy": "ddp",
+                                                       "progress_every_n_steps": 1})
+    repo = make_repo(tmp_path / "repo", params)
+    result = run(["dvc", "repro"], repo)
+    assert "Initializing distributed: GLOBAL_RANK: 1, MEMBER: 2/2" in result.stdout + result.stderr
+    summary = json.loads((repo / "metrics" / "train.json").read_text())
+    assert summary["epochs_run"] == params["train"]["epochs"]
+    assert sorted(p.name for p in (repo / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt", "run.json"]
+    assert sum(line.startswith("train: starting fresh") for line in result.stdout.splitlines()) == 1
+    ends = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("epoch ") and " done " in line]
+    assert len(ends) == params["train"]["epochs"]  # one progress line per epoch: rank 0's
+    probs = Tagger.load(repo / "models" / "toxic-tagger", progress=False).predict_proba(["you idiot", "thanks"])
+    assert probs.shape == (2, len(LABELS)) and np.all((probs >= 0) & (probs <= 1))

@@ -20,7 +20,8 @@ LONG = "This is a very long comment about the article. " * 120  # > 512 tokens
 @pytest.mark.slow
 def test_training_writes_best_and_last_and_a_safetensors_export(tiny_export):
     paths, summary, params = tiny_export
-    assert sorted(p.name for p in paths.checkpoints.iterdir()) == ["best.ckpt", "last.ckpt"]
+    assert sorted(p.name for p in paths.checkpoints.iterdir()) == ["best.ckpt", "last.ckpt", "run.json"]
+    assert json.loads((paths.checkpoints / "run.json").read_text())["finished"] is True
     files = {p.name for p in paths.model.iterdir()}
     assert {"config.json", "model.safetensors", "tokenizer.json", "toxic_tagger.json"} <= files
     assert not any(name.endswith((".bin", ".pt", ".pkl", ".ckpt")) for name in files)

@@ -23,6 +23,8 @@ from toxic_tagger.config.schema import MONITORS, Params
 from toxic_tagger.paths import resolve_user_path
 
 SAMPLE_SOURCE = "sample"
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu", "hpu")  # Lightning's accelerator names
+GPU_ACCELERATORS = ("gpu", "cuda")
 SEED_LIMIT = 2**32  # NumPy's and Lightning's seeding take an unsigned 32-bit seed
 
 
@@ -57,6 +59,11 @@ RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "train.monitor": (lambda v: v in MONITORS, f"one of {', '.join(MONITORS)}"),
     "train.patience": (lambda v: v >= 0, ">= 0"),
     "train.layer_lr_decay": (lambda v: 0 < v <= 1, "in (0, 1]"),
+    "train.accelerator": (lambda v: v in ACCELERATORS, f"one of {', '.join(ACCELERATORS)}"),
+    "train.devices": (lambda v: v >= 1, ">= 1"),
+    "train.num_nodes": (lambda v: v >= 1, ">= 1"),
+    "train.checkpoint_every_n_steps": (lambda v: v >= 0, ">= 0 (0 = at epoch ends only)"),
+    "train.progress_every_n_steps": (lambda v: v >= 1, ">= 1"),
     "train.baseline_weight": (lambda v: v is None or 0 <= v <= 1, "in [0, 1], or null (tuned per tag on val)"),
     "baseline.word_ngrams": (_ngrams, "[min, max] with 1 <= min <= max"),
     "baseline.char_ngrams": (_ngrams, "[min, max] with 1 <= min <= max"),
@@ -91,7 +98,34 @@ def cross_field_problems(params: Params) -> list[tuple[str, str]]:
         problems.append(("train.max_tokens_per_batch",
                          f"train.max_tokens_per_batch {params.train.max_tokens_per_batch} must be at least "
                          f"model.max_length {params.model.max_length}"))
+    problems += _device_problems(params.train)
     return problems
+
+
+def _device_problems(train) -> list[tuple[str, str]]:
+    """Combinations Lightning would refuse, or that cannot work, named before training."""
+    problems = []
+    if train.precision == "16-mixed" and train.accelerator == "cpu":
+        problems.append(("train.precision", "train.precision 16-mixed needs a GPU (train.accelerator is cpu); "
+                                            "on CPUs use bf16"))
+    if train.precision == "bf16" and train.accelerator in GPU_ACCELERATORS:
+        problems.append(("train.precision", "train.precision bf16 is the CPU recipe (fp32 attention); "
+                                            "on GPUs use bf16-mixed"))
+    if train.strategy == "ddp_spawn" and train.num_nodes > 1:
+        problems.append(("train.strategy", "train.strategy ddp_spawn runs on one node; use ddp with train.num_nodes > 1"))
+    return problems
+
+
+def accelerator_problem(params: Params, gpus: int) -> str | None:
+    """train.accelerator / devices / precision against the `gpus` this machine has."""
+    train = params.train
+    wants_gpu = train.accelerator in GPU_ACCELERATORS or train.precision == "16-mixed"
+    if wants_gpu and gpus == 0:
+        return (f"train.accelerator {train.accelerator} with precision {train.precision} needs a CUDA GPU, "
+                "and torch sees none here")
+    if train.accelerator in GPU_ACCELERATORS and train.devices > gpus:
+        return f"train.devices {train.devices} is more than the {gpus} GPUs torch sees here"
+    return None
 
 
 def environment_problems(params: Params, root: Path,
@@ -108,7 +142,16 @@ def environment_problems(params: Params, root: Path,
         elif params.fetch.sha256 and (digest := file_sha256(local)) != params.fetch.sha256.lower():
             problems.append(("fetch.sha256", f"fetch.sha256 does not match {source!r} (its sha256 is {digest})"))
     problem = positions_problem(params, model_positions(params.model.name, root))
-    return problems + ([("model.max_length", problem)] if problem else [])
+    problems += [("model.max_length", problem)] if problem else []
+    problem = accelerator_problem(params, cuda_devices())
+    return problems + ([("train.accelerator", problem)] if problem else [])
+
+
+def cuda_devices() -> int:
+    """CUDA GPUs torch sees (0 without torch's CUDA build)."""
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
 def positions_problem(params: Params, positions: int | None) -> str | None:

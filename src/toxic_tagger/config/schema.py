@@ -58,7 +58,13 @@ class TrainParams:
     cls_only_last_layer: bool  # last layer computes [CLS] only (BERT models): same logits, fewer FLOPs
     freeze_embeddings: bool  # embedding tables + their LayerNorm keep their pretrained values (not trained)
     fast_dropout: bool  # dropout masks from 15-bit random integers (fast_dropout.py), not torch's CPU Bernoulli sampler
-    precision: Literal["fp32", "bf16"]  # bf16: autocast matmuls to bf16 (fast on CPUs with AMX), weights stay fp32
+    precision: Literal["fp32", "bf16", "16-mixed", "bf16-mixed"]  # bf16: CPU autocast with fp32 attention; *-mixed: GPU AMP
+    accelerator: str  # Lightning's: auto, cpu, gpu, cuda, mps, ...
+    devices: int  # processes (CPU) or GPUs per node; > 1 trains data-parallel under `strategy`
+    num_nodes: int  # machines, each with `devices`
+    strategy: Literal["auto", "ddp", "ddp_spawn"]  # Lightning's; auto = ddp(_spawn) when devices x num_nodes > 1
+    checkpoint_every_n_steps: int  # also write checkpoints/last.ckpt every N optimizer steps (0 = at epoch ends only)
+    progress_every_n_steps: int  # off a terminal, one progress line every N steps (and at each epoch end)
     layer_lr_decay: float  # encoder layer i below the top trains at lr * layer_lr_decay ** i; 1.0 = one lr
     baseline_weight: float | None  # TF-IDF baseline's blend weight, all tags; null = per tag, tuned on val; 0 = off
     blend_space: Literal["probability", "logit"]  # average the two parts' probabilities or their log-odds

@@ -123,9 +123,13 @@ class BucketBatchSampler(torch.utils.data.Sampler[list[int]]):
         yield from shard_batches(self.plan(self.epoch), self.num_replicas, self.rank)
 
     def __len__(self) -> int:
-        # This process's batches. Batches per epoch vary by a few between epochs; epoch 0's
-        # count drives the LR schedule. All processes get the same count in every epoch.
-        return per_replica(self.total_batches, self.num_replicas)
+        return self.batches_in(self.epoch)
+
+    def batches_in(self, epoch: int) -> int:
+        """This process's batches in `epoch`: they vary by a few between epochs (epoch 0's count
+        drives the LR schedule); all processes get the same count in every epoch."""
+        plan = self.total_batches if epoch == 0 else len(self.plan(epoch))
+        return per_replica(plan, self.num_replicas)
 
 
 class FixedBatchSampler(torch.utils.data.Sampler[list[int]]):
@@ -155,6 +159,10 @@ class FixedBatchSampler(torch.utils.data.Sampler[list[int]]):
         yield from shard_batches(self.plan(self.epoch), self.num_replicas, self.rank)
 
     def __len__(self) -> int:
+        return self.batches_in(self.epoch)
+
+    def batches_in(self, epoch: int) -> int:
+        """This process's batches in any epoch (the same count in each)."""
         return per_replica(-(-self.size // self.batch_size), self.num_replicas)
 
 

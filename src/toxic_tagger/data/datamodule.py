@@ -11,6 +11,9 @@ DistributedSampler (`use_distributed_sampler=False`).
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+
 import lightning as L
 import numpy as np
 import pandas as pd
@@ -50,6 +53,30 @@ class Collator:
         return batch
 
 
+class TrainerEpochBatches(torch.utils.data.Sampler[list[int]]):
+    """A training batch sampler driven by the trainer's loop state.
+
+    Lightning calls `set_epoch` on a DataLoader's sampler, never on a custom batch sampler, so
+    without this every epoch would replay epoch 0's batches: each iteration reads the epoch from
+    the trainer instead. Its length is that epoch's batch count (the Trainer reloads the
+    dataloader every epoch to read it: bucketed epochs differ by a batch or two, and an epoch
+    longer than the length Lightning read would be cut short). A fit resumed from a mid-epoch
+    checkpoint also skips the batches that epoch had already trained, so it goes on where it
+    stopped instead of replaying them."""
+
+    def __init__(self, sampler, trainer: L.Trainer) -> None:
+        self.sampler = sampler
+        self.trainer = trainer
+
+    def __iter__(self) -> Iterator[list[int]]:
+        self.sampler.set_epoch(self.trainer.current_epoch)
+        done = self.trainer.fit_loop.epoch_loop.batch_progress.current.completed
+        yield from itertools.islice(iter(self.sampler), done, None)
+
+    def __len__(self) -> int:
+        return self.sampler.batches_in(self.trainer.current_epoch)
+
+
 class CommentDataModule(L.LightningDataModule):
     def __init__(
         self, train: pd.DataFrame, val: pd.DataFrame, tokenizer, max_length: int,
@@ -74,9 +101,12 @@ class CommentDataModule(L.LightningDataModule):
     def _loader(self, dataset: EncodedComments, batch_sampler) -> torch.utils.data.DataLoader:
         # num_workers=0: batches are cheap to build, and worker processes would compete with
         # torch's intra-op threads for the same cores.
+        # A generator of its own: each new iterator over a DataLoader draws a seed from it, which
+        # would otherwise come from torch's global generator, shifting dropout's masks by one
+        # draw between a run resumed from a checkpoint and one that never stopped.
         return torch.utils.data.DataLoader(
             dataset, batch_sampler=batch_sampler, collate_fn=Collator(dataset, self.tokenizer.pad_token_id),
-            num_workers=0,
+            num_workers=0, generator=torch.Generator().manual_seed(self.seed),
         )
 
     def replicas(self) -> dict[str, int]:
@@ -93,7 +123,7 @@ class CommentDataModule(L.LightningDataModule):
             # Same data, same number of optimizer steps as bucketing: only the batch make-up differs.
             batch_size = -(-len(dataset) // sampler.total_batches)
             sampler = FixedBatchSampler(len(dataset), batch_size, self.seed, **replicas)
-        return self._loader(dataset, sampler)
+        return self._loader(dataset, TrainerEpochBatches(sampler, self.trainer) if self.trainer else sampler)
 
     def val_dataloader(self) -> torch.utils.data.DataLoader:
         # Each process scores its own share, once (no padding repeats); the classifier gathers

@@ -26,8 +26,9 @@ FP32_ATTENTION = "sdpa_fp32"  # the name the attention function below is registe
 
 
 def lightning_precision(precision: str) -> str:
-    """Lightning's name for `train.precision` (weights stay fp32 in both)."""
-    return {"fp32": "32-true", "bf16": "bf16-mixed"}[precision]
+    """Lightning's name for `train.precision` (weights stay fp32 in all): "bf16" is the CPU recipe
+    (bf16-mixed with fp32 attention, see ToxicClassifier); the *-mixed values are GPU AMP."""
+    return {"fp32": "32-true", "bf16": "bf16-mixed", "16-mixed": "16-mixed", "bf16-mixed": "bf16-mixed"}[precision]
 
 
 def native_bf16() -> bool:

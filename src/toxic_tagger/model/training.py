@@ -34,6 +34,8 @@ from toxic_tagger.model.export import export_model
 from toxic_tagger.model.inference import predict_encoded
 from toxic_tagger.model.precision import lightning_precision, warn_if_emulated
 from toxic_tagger.model.pretrained import load_classifier, load_tokenizer
+from toxic_tagger.model.progress_log import LogProgress
+from toxic_tagger.model.resume import LAST, RandomState, epochs_completed, fingerprint, mark_finished, resume_point
 from toxic_tagger.runtime import configure_threads, seed_everything
 
 LOG_EVERY_N_STEPS = 10
@@ -53,32 +55,48 @@ def monitor_mode(monitor: str) -> str:
 
 
 def build_trainer(params: Params, paths: TrainPaths) -> tuple[L.Trainer, ModelCheckpoint]:
-    mode = monitor_mode(params.train.monitor)
-    checkpoint = ModelCheckpoint(
-        dirpath=paths.checkpoints, filename="best", monitor=params.train.monitor, mode=mode,
-        save_top_k=1, save_last=True, enable_version_counter=False,
-    )
-    stopping = EarlyStopping(monitor=params.train.monitor, mode=mode, patience=params.train.patience)
+    """A Lightning Trainer on train.accelerator / devices / num_nodes / strategy. Checkpoints:
+    best (the monitor's) and last (each epoch end and, when train.checkpoint_every_n_steps > 0,
+    every N steps), written by global rank 0 only, as are the loggers."""
+    train = params.train
+    mode = monitor_mode(train.monitor)
+    checkpoint = ModelCheckpoint(dirpath=paths.checkpoints, filename="best", monitor=train.monitor, mode=mode,
+                                 save_top_k=1, enable_version_counter=False)
+    callbacks = [checkpoint, EarlyStopping(monitor=train.monitor, mode=mode, patience=train.patience),
+                 RandomState(), LogProgress(train.progress_every_n_steps), last_checkpoint(paths.checkpoints)]
+    if train.checkpoint_every_n_steps:
+        callbacks.append(last_checkpoint(paths.checkpoints, every_n_train_steps=train.checkpoint_every_n_steps))
     loggers = [
         TensorBoardLogger(save_dir=str(paths.logs), name="", version="", default_hp_metric=False),
         # dvc.yaml declares DVCLive's outputs itself, and `dvc exp run` records the experiment.
         DVCLiveLogger(dir=str(paths.live), dvcyaml=False, save_dvc_exp=False),
     ]
-    warn_if_emulated(params.train.precision)
+    warn_if_emulated(train.precision)
     trainer = L.Trainer(
-        max_epochs=params.train.epochs, accelerator="auto", devices=1, deterministic=True,
-        precision=lightning_precision(params.train.precision),
-        callbacks=[checkpoint, stopping], logger=loggers,
+        max_epochs=train.epochs, accelerator=train.accelerator, devices=train.devices, num_nodes=train.num_nodes,
+        strategy=train.strategy, deterministic=True, precision=lightning_precision(train.precision),
+        # the datamodule's batch samplers shard by rank themselves (a disjoint, equal share each)
+        use_distributed_sampler=False, reload_dataloaders_every_n_epochs=1,  # see TrainerEpochBatches
+        callbacks=callbacks, logger=loggers,
         log_every_n_steps=LOG_EVERY_N_STEPS, num_sanity_val_steps=0, enable_model_summary=False,
     )
     return trainer, checkpoint
 
 
-def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths: TrainPaths, root: Path,
-                   provenance: dict, baseline_dir: Path | None = None) -> dict:
-    """Train, restore the best checkpoint, choose the blend weight and thresholds on val, export.
+def last_checkpoint(folder: Path, **when) -> ModelCheckpoint:
+    """Writes `folder`/last.ckpt (the newest state, for resuming) at each validation end, or on
+    `when` (e.g. every_n_train_steps=N). Not `save_last=True`: Lightning 2.6 writes that only
+    when the monitored checkpoint improved, so a crash could lose every epoch since the best."""
+    return ModelCheckpoint(dirpath=folder, filename=LAST.removesuffix(".ckpt"), monitor=None, save_top_k=1,
+                           enable_version_counter=False, **when)
 
-    Returns the summary for metrics/train.json."""
+
+def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths: TrainPaths, root: Path,
+                   provenance: dict, baseline_dir: Path | None = None) -> dict | None:
+    """Train (resuming an unfinished fit of the same params and data from checkpoints/), restore
+    the best checkpoint, choose the blend weight and thresholds on val, export.
+
+    Returns the summary for metrics/train.json; None in processes of rank > 0 (they only train)."""
     threads = configure_threads(params.threads)
     seed_everything(params.seed)
     tokenizer = load_tokenizer(params.model.name, root)
@@ -91,10 +109,16 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
         raise ToxicTaggerError(f"params.yaml: {problem}")
     module = ToxicClassifier.from_params(model, params.train, pos_weight(label_matrix(train), params.train.pos_weight_power))
     trainer, checkpoint = build_trainer(params, paths)
+    run = fingerprint(params, train, val)
+    resume = resume_point(paths.checkpoints, run)
     started = time.perf_counter()
-    trainer.fit(module, datamodule=data)
+    trainer.fit(module, datamodule=data, ckpt_path=resume, weights_only=True)
     seconds = time.perf_counter() - started
-    best_epoch = restore_best(module, checkpoint)
+    if not trainer.is_global_zero:  # strategy ddp runs this script once per process: rank 0 writes
+        return None
+    mark_finished(paths.checkpoints, run)
+    best_epoch, best_score = restore_best(module, checkpoint)
+    data.setup()  # a no-op unless strategy ddp_spawn tokenized in its worker processes only
     val_labels = label_matrix(val)
     transformer = predict_encoded(module.model, data.datasets["val"].ids, tokenizer.pad_token_id,
                                   params.train.max_tokens_per_batch)
@@ -108,8 +132,8 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
                  val_scores={"mean_auroc": _mean_auroc(val_labels, probs), "auroc": per_tag_auroc(val_labels, probs),
                              "f1": prf(val_labels, probs, thresholds)["f1"]})
     return {
-        "threads": threads, "epochs_run": int(trainer.current_epoch), "best_epoch": best_epoch,
-        "monitor": params.train.monitor, "best_score": float(checkpoint.best_model_score),
+        "threads": threads, "epochs_run": epochs_completed(paths.checkpoints / LAST), "best_epoch": best_epoch,
+        "monitor": params.train.monitor, "best_score": best_score,
         "val_mean_auroc": _mean_auroc(val_labels, probs),
         "val_mean_auroc_transformer": _mean_auroc(val_labels, transformer),
         # baseline_weight: the mean of the per-tag weights (0 = transformer only).
@@ -148,10 +172,13 @@ def pos_weight(labels: np.ndarray, power: float) -> list[float] | None:
     return [float(w) for w in (negatives / np.maximum(positives, 1)) ** power]
 
 
-def restore_best(module: ToxicClassifier, checkpoint: ModelCheckpoint) -> int:
-    """Load the best epoch's weights (the pipeline's own checkpoint; tensors only); return its epoch."""
+def restore_best(module: ToxicClassifier, checkpoint: ModelCheckpoint) -> tuple[int, float]:
+    """Load the best epoch's weights (the pipeline's own checkpoint; tensors only); return its
+    epoch and monitored score, read from the file: under strategy ddp_spawn the callback's
+    scores stayed in the worker processes (only the path comes back)."""
     if not checkpoint.best_model_path:
         raise ToxicTaggerError("training produced no checkpoint (no validation epoch ran)")
     state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
     module.load_state_dict(state["state_dict"])
-    return int(state["epoch"])
+    saved = state["callbacks"][checkpoint.state_key]
+    return int(state["epoch"]), float(saved["best_model_score"])
