@@ -180,3 +180,24 @@ def make_repo(target: Path, params: dict) -> Path:
     run(["git", "add", "-A"], target)
     run(["git", "commit", "-qm", "init"], target)
     return target
+
+
+def in_process(capsys, *args: str) -> tuple[int, str, str]:
+    """toxic_tagger.cli.main in this process (saves the ~10 s import of a fresh interpreter):
+    (exit status, stdout, stderr)."""
+    from toxic_tagger.cli import main
+
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(capsys, *args: str) -> str:
+    """The message of a CLI call that must fail with one line and status 1."""
+    code, _, err = in_process(capsys, *args)
+    assert code == 1 and err.startswith("error: ") and err.count("\n") == 1, err
+    return err.strip()

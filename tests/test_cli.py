@@ -12,28 +12,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FIXTURE_CSV, ROOT
+from conftest import FIXTURE_CSV, ROOT, in_process, one_line_error
 
 from toxic_tagger import LABELS
-from toxic_tagger.cli import main
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     """The real command, in a subprocess (entry point, exit status, streams)."""
     return subprocess.run([sys.executable, "-m", "toxic_tagger.cli", *args], input=stdin,
                           capture_output=True, text=True)
-
-
-def in_process(capsys, *args: str) -> tuple[int, str, str]:
-    """toxic_tagger.cli.main in this process (saves the ~10 s import of a fresh interpreter):
-    (exit status, stdout, stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_predict_arguments_as_json_lines(untrained_export):
@@ -121,13 +108,6 @@ def test_table_prints_per_tag_rows(tmp_path, capsys):
         assert int(support) == labels[:, j].sum()
     code, _, err = in_process(capsys, "table", str(tmp_path / "none.json"))
     assert code == 1 and err.startswith("error: ")
-
-
-def one_line_error(capsys, *args: str) -> str:
-    """The message of a predict/table call that must fail with one line and status 1."""
-    code, _, err = in_process(capsys, *args)
-    assert code == 1 and err.startswith("error: ") and err.count("\n") == 1, err
-    return err.strip()
 
 
 def test_predict_never_replaces_a_file_silently(untrained_export, tmp_path, capsys):

@@ -71,8 +71,10 @@ def test_report_to_file_with_plots(two_commit_repo: Path, tmp_path: Path):
     (plots / "index.html").write_text("<html></html>")
     (plots / "static" / "roc.png").write_bytes(b"\x89PNG")
     out = tmp_path / "out" / "report.md"
+    out.parent.mkdir()  # --output's folder must exist, as for predict
+    out.write_text("last run's report\n")  # replaced only with --overwrite (refusals: test_hostile_inputs.py)
     result = report(tmp_path, "--base", "base", "--repo", str(two_commit_repo), "--output", str(out),
-                    "--plots-dir", str(plots), "--plots-url", "https://ci.example/run/1")
+                    "--plots-dir", str(plots), "--plots-url", "https://ci.example/run/1", "--overwrite")
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     markdown = out.read_text()
@@ -93,6 +95,9 @@ def test_report_errors_are_one_line(two_commit_repo: Path, tmp_path: Path):
     assert missing.returncode == 1
     assert missing.stderr.strip() == (f"error: report: base revision 'no-such-branch' not found in "
                                       f"{two_commit_repo.resolve()} (fetch it first?)")
+    too_long = report(two_commit_repo, "--base", "base", "--output", "a" * 300 + ".md")  # over the name limit
+    assert too_long.returncode == 1 and too_long.stderr.count("\n") == 1
+    assert too_long.stderr.startswith(f"error: {'a' * 300}.md: cannot write: File name too long")
     outside = report(tmp_path, "--base", "main")
     assert outside.returncode == 1
     assert outside.stderr.strip() == (f"error: report: {tmp_path.resolve()} is not inside a DVC "

@@ -7,6 +7,7 @@ is expected, and a previous good output stays untouched until the new one is com
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import shutil
@@ -71,7 +72,19 @@ def write_json(target: str | Path, data: Any) -> None:
 def write_csv(target: str | Path, frame: pd.DataFrame) -> None:
     """Write a DataFrame as UTF-8 CSV without the index."""
     with atomic_path(target) as tmp:
-        frame.to_csv(tmp, index=False, encoding="utf-8")
+        frame.to_csv(tmp, index=False, encoding="utf-8", quoting=csv_quoting(frame))
+
+
+def csv_quoting(frame: pd.DataFrame) -> int:
+    """Quote fields minimally (the usual), or every text field when a text or column name holds a
+    carriage return. Why: Python 3.11's csv writer, under pandas' to_csv, leaves a field with a
+    lone CR unquoted when lines end in LF, and every reader then ends the row there (rows split
+    and shifted, silently). Files without one stay byte for byte as before."""
+    texts = [frame[c] for c in frame.columns if pd.api.types.is_string_dtype(frame[c])]
+    if any("\r" in str(name) for name in frame.columns) or any(
+            column.astype(str).str.contains("\r", regex=False).any() for column in texts):
+        return csv.QUOTE_NONNUMERIC
+    return csv.QUOTE_MINIMAL
 
 
 def read_json(path: str | Path) -> Any:

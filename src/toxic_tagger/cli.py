@@ -9,16 +9,19 @@
     toxic-tagger table metrics/eval.json metrics/baseline.json     # per-tag results tables
     toxic-tagger check-params params.yaml                          # every rule a stage applies (dvc repro runs it first)
 
-Errors (missing model, bad CSV, unknown base revision) print one line on stderr and exit with status 1.
+Errors (missing model, bad CSV, unknown base revision) print one line on stderr and exit with status 1;
+a bad option or option value (`--threads -1`) one line too, with argparse's status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from toxic_tagger import __version__
 from toxic_tagger.errors import ToxicTaggerError
@@ -28,9 +31,51 @@ DEFAULT_MODEL = "models/toxic-tagger"
 ONNX_CACHE = Path.home() / ".cache" / "toxic-tagger" / "onnx"
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line too (exit status 2, argparse's own), without the
+    usage block: `--help` shows it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# Option types: a value out of range is refused while parsing, before any model loads.
+def _integer(text: str, low: int, high: int | None, allowed: str) -> int:
+    """`text` as an int in [low, high]; anything else is an argparse usage error (exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return _integer(text, 1, None, "an integer >= 1")
+
+
+def non_negative_int(text: str) -> int:
+    return _integer(text, 0, None, "an integer >= 0")
+
+
+def port_number(text: str) -> int:
+    return _integer(text, 1, 65535, "a port number from 1 to 65535")
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value >= 0 or math.isinf(value):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="toxic-tagger", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(prog="toxic-tagger", description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     predict = commands.add_parser("predict", help="tag comments with an exported model")
@@ -39,9 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--input", help="CSV with a comment_text column, a .txt file, or - for stdin lines")
     predict.add_argument("--output", help="write CSV here instead of JSON lines on stdout (its folder must exist)")
     predict.add_argument("--overwrite", action="store_true", help="replace --output if it already exists")
-    predict.add_argument("--max-tokens-per-batch", type=int, default=2048,
+    predict.add_argument("--max-tokens-per-batch", type=positive_int, default=2048,
                          help="padded tokens per batch (default 2048: faster on CPU than larger batches, see bench/README.md)")
-    predict.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
+    predict.add_argument("--threads", type=non_negative_int, default=0, help="torch threads (0 = all cores)")
     predict.add_argument("--runtime", default="torch", choices=RUNTIMES,
                          help="torch (default); torch-bf16: matmuls in bf16, fast on CPUs with AMX (slow elsewhere); "
                               "onnxruntime: the same model as a fused ONNX graph; onnxruntime-int8: "
@@ -51,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="Markdown diff of params and metrics against a base revision")
     report.add_argument("--base", required=True, help="git revision to compare the workspace with (e.g. main)")
     report.add_argument("--repo", default=".", help="directory inside the git + DVC repository (default .)")
-    report.add_argument("--output", help="write the Markdown here instead of stdout")
+    report.add_argument("--output", help="write the Markdown here instead of stdout (its folder must exist)")
+    report.add_argument("--overwrite", action="store_true", help="replace --output if it already exists")
     report.add_argument("--plots-dir", help="folder of rendered plots (images / HTML) to embed or link")
     report.add_argument("--plots-url", help="where the rendered plots are published (e.g. the CI run)")
     table = commands.add_parser("table", help="Markdown per-tag table of a metrics JSON (eval.json layout)")
@@ -60,13 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="HTTP service: POST /predict, GET /health, GET /metadata")
     serve.add_argument("--model", default=DEFAULT_MODEL, help=f"exported model directory (default {DEFAULT_MODEL})")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=port_number, default=8000)
     serve.add_argument("--runtime", default="torch", choices=RUNTIMES)
-    serve.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
-    serve.add_argument("--max-texts", type=int, default=256, help="comments per request (default 256)")
-    serve.add_argument("--max-text-chars", type=int, default=20_000, help="characters per comment (default 20000)")
-    serve.add_argument("--max-body-bytes", type=int, default=1 << 20, help="request body size (default 1 MiB)")
-    serve.add_argument("--batch-window-ms", type=float, default=5.0,
+    serve.add_argument("--threads", type=non_negative_int, default=0, help="torch threads (0 = all cores)")
+    serve.add_argument("--max-texts", type=positive_int, default=256, help="comments per request (default 256)")
+    serve.add_argument("--max-text-chars", type=positive_int, default=20_000, help="characters per comment (default 20000)")
+    serve.add_argument("--max-body-bytes", type=positive_int, default=1 << 20, help="request body size (default 1 MiB)")
+    serve.add_argument("--batch-window-ms", type=non_negative_float, default=5.0,
                        help="how long a request waits for concurrent ones to share its model call (default 5)")
     serve.add_argument("--no-batching", action="store_true", help="score every request in a call of its own")
     check = commands.add_parser("check-params", help="check params.yaml: keys, types, value ranges, rules between keys, "
@@ -117,7 +163,9 @@ def _stdout_writer():
 
 def report_command(args: argparse.Namespace) -> None:
     from toxic_tagger.evaluate.change_report import write_report
+    from toxic_tagger.predict.batch_files import check_output
 
+    check_output(args.output, None, args.overwrite)  # predict's rules: no silent overwrite, no new folders
     write_report(Path(args.repo), args.base, Path(args.output) if args.output else None,
                  Path(args.plots_dir) if args.plots_dir else None, args.plots_url)
 
@@ -139,9 +187,6 @@ def serve_command(args: argparse.Namespace) -> None:
 
     limits = Limits(max_body_bytes=args.max_body_bytes, max_texts=args.max_texts, max_text_chars=args.max_text_chars,
                     window_ms=args.batch_window_ms, batching=not args.no_batching)
-    for name in ("max_body_bytes", "max_texts", "max_text_chars"):
-        if getattr(limits, name) < 1:
-            raise ToxicTaggerError(f"serve: --{name.replace('_', '-')} must be at least 1")
     configure_threads(args.threads)
     serve(Tagger.load(args.model, runtime=args.runtime, progress=False), args.host, args.port, limits)
 

@@ -8,6 +8,7 @@ root, and inside such a copy also against the original repository it was made fr
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _EXP_COPY_MARKER = (".dvc", "tmp", "exps")
@@ -33,14 +34,18 @@ def original_root(root: Path) -> Path | None:
 
 def resolve_user_path(value: str | Path, root: Path | None = None) -> Path:
     """Resolve `value`: absolute as is; relative against the repo root, then the original repo."""
-    path = Path(value).expanduser()
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:  # `~name/...` of no known user: kept as written, so "no such file" names it
+        path = Path(value)
     if path.is_absolute():
         return path
     root = root or repo_root()
     candidate = (root / path).resolve()
-    if candidate.exists():
+    # os.path.exists: False for a name too long for the file system, where Path.exists raises
+    if os.path.exists(candidate):
         return candidate
     origin = original_root(root)
-    if origin is not None and (origin / path).exists():
+    if origin is not None and os.path.exists(origin / path):
         return (origin / path).resolve()
     return candidate

@@ -13,6 +13,7 @@ pipeline and `toxic-tagger check-params`) applies all three, before DVC deletes 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -137,7 +138,7 @@ def environment_problems(params: Params, root: Path,
     source = params.fetch.source
     if source != SAMPLE_SOURCE and not source.startswith(("http://", "https://")):
         local = resolve_user_path(source, root)
-        if not local.is_file():
+        if not os.path.isfile(local):  # False for a name too long, where Path.is_file raises
             problems.append(("fetch.source", f"fetch.source: no such file {str(local)!r} (from {source!r})"))
         elif params.fetch.sha256 and (digest := file_sha256(local)) != params.fetch.sha256.lower():
             problems.append(("fetch.sha256", f"fetch.sha256 does not match {source!r} (its sha256 is {digest})"))

@@ -13,6 +13,7 @@ import csv
 import gzip
 import io
 import zipfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,15 @@ from toxic_tagger import COLUMNS, ID_COLUMN, LABELS, TEXT_COLUMN
 from toxic_tagger.errors import InputError, cell
 
 HEADER_ROW = 1  # rows are numbered as in a spreadsheet: header row 1, first data row 2
+# The csv module stops at a field over 131072 characters by default: one long comment would
+# end the read in a traceback. 2**31 - 1 is the largest limit every platform's C long holds.
+FIELD_SIZE_LIMIT = 2**31 - 1
+
+
+def csv_records(lines: Iterable[str], **options) -> Iterator[list[str]]:
+    """`csv.reader(lines, **options)` that reads a comment of any length whole."""
+    csv.field_size_limit(FIELD_SIZE_LIMIT)
+    return csv.reader(lines, **options)
 
 
 def read_source_bytes(path: Path) -> tuple[bytes, str]:
@@ -81,7 +91,7 @@ def _check_shape(text: str, name: str) -> None:
     _check_quotes_closed(text, name)
     # Lenient quoting, as pandas reads it ('"Hi" there' is one field); blank lines skipped, as
     # pandas does, so rows are numbered as `_row` numbers them.
-    records = (record for record in csv.reader(io.StringIO(text, newline="")) if record)
+    records = (record for record in csv_records(io.StringIO(text, newline="")) if record)
     header = next(records, [])
     for offset, record in enumerate(records):
         if len(record) != len(header):
@@ -92,7 +102,7 @@ def _check_shape(text: str, name: str) -> None:
 def _check_quotes_closed(text: str, name: str) -> None:
     """Name the row of a quoted field left open at the end of the file (only the csv module's
     strict mode reports it; its other complaints are quotes pandas reads leniently)."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv_records(io.StringIO(text, newline=""), strict=True)
     row = HEADER_ROW - 1
     while True:
         try:
@@ -121,7 +131,7 @@ def _decode_utf8(data: bytes, name: str) -> str:
 def _locate_undecodable(data: bytes) -> tuple[int | None, str | None]:
     """Find the row and column of the first undecodable byte (as a surrogate escape)."""
     text = data.decode("utf-8-sig", errors="surrogateescape")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv_records(io.StringIO(text, newline=""))
     header: list[str] = []
     for index, record in enumerate(reader):
         if index == 0:

@@ -9,6 +9,7 @@ Output: the validated DataFrame plus provenance (`source`, `sha256`, row and tag
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 import urllib.parse
 import urllib.request
@@ -49,7 +50,7 @@ def fetch_comments(params: FetchParams, seed: int, root: Path, params_file: str 
             local = _download(params.source, Path(tmp))
             return _load_file(local, params, params_file, display=params.source)
     local = resolve_user_path(params.source, root)
-    if not local.exists():
+    if not os.path.exists(local):  # False for a name too long, where Path.exists raises
         raise InputError(params_file, f"fetch.source: no such file {str(local)!r} (from {params.source!r})")
     return _load_file(local, params, params_file, display=params.source)
 

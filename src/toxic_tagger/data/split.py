@@ -40,6 +40,8 @@ class Splits:
 
 def make_splits(table: pd.DataFrame, params: SplitParams, seed: int) -> Splits:
     """Split `table` (validated raw comments) and balance the train part."""
+    if table.empty:  # validation refuses such a table; a library caller may still pass one
+        raise ToxicTaggerError("balance_split: the table has no rows to split")
     assignment = assign_splits(table, params.val_fraction, params.test_fraction, seed)
     parts = {name: table[assignment == name].reset_index(drop=True) for name in SPLITS}
     _check_every_tag_everywhere(parts)

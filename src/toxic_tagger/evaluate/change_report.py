@@ -4,7 +4,9 @@ Inputs: a git + DVC repository (`--repo`, default the current directory), a base
 (`--base`, e.g. `main` or `origin/main`) and optionally a folder of rendered plots
 (`--plots-dir`, e.g. what `dvc plots diff --out` wrote) plus a URL where they are published
 (`--plots-url`, e.g. the CI run holding them as an artifact).
-Output: Markdown on stdout, or written atomically to `--output`. It holds the tables of
+Output: Markdown on stdout, or written atomically to `--output` (by the rules of predict's
+`--output`: its folder must exist, an existing file is replaced only with `--overwrite`;
+the CLI checks them before anything runs). It holds the tables of
 `dvc metrics diff <base> --md` and `dvc params diff <base> --md`: base revision versus the
 workspace, so run it after `dvc repro` / `dvc exp run`.
 
@@ -36,8 +38,11 @@ def write_report(repo: Path, base: str, output: Path | None = None, plots_dir: P
     if output is None:
         sys.stdout.write(markdown)
         return
-    with atomic_path(output) as tmp:
-        tmp.write_text(markdown, encoding="utf-8")
+    try:
+        with atomic_path(output) as tmp:
+            tmp.write_text(markdown, encoding="utf-8")
+    except OSError as exc:  # a full disk, a name too long, ...: nothing is left behind
+        raise ToxicTaggerError(f"{output}: cannot write: {exc.strerror or exc}") from exc
 
 
 def dvc_root(start: Path) -> Path:

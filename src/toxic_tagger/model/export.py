@@ -14,6 +14,7 @@ top_k=None)` applies a sigmoid because config.problem_type is multi_label_classi
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import warnings
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ def load_exported(directory: str | Path) -> Exported:
 
     directory = Path(directory)
     meta_path = directory / META_FILE
-    if not meta_path.is_file():
+    if not os.path.isfile(meta_path):  # False for a name too long, where Path.is_file raises
         raise ToxicTaggerError(f"{directory}: not an exported toxic-tagger model (no {META_FILE}); run `dvc repro train`")
     meta = read_meta(meta_path)
     check_files(directory)

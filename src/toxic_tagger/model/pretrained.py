@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def resolve_model(name: str, root: Path | None = None) -> str:
     if name in PACKAGED:
         return str(PACKAGED[name]())
     local = resolve_user_path(name, root)
-    if local.is_dir():
+    if os.path.isdir(local):  # False for a name too long, where Path.is_dir raises
         if not (local / "config.json").is_file():
             raise ToxicTaggerError(f"model.name {name!r}: directory {local} has no config.json")
         return str(local)
@@ -65,7 +66,7 @@ def max_positions(name: str, root: Path | None = None) -> int | None:
     """Size of `model.name`'s position table (config.json's max_position_embeddings; None when
     the config has none). Reads the JSON of a local or packaged model without loading it."""
     path = resolve_model(name, root)
-    if Path(path).is_dir():
+    if os.path.isdir(path):
         try:
             config = json.loads((Path(path) / "config.json").read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

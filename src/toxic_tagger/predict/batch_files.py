@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 
 from toxic_tagger import LABELS, TEXT_COLUMN
-from toxic_tagger.atomic_files import atomic_path
+from toxic_tagger.atomic_files import atomic_path, csv_quoting
+from toxic_tagger.data.comments_csv import HEADER_ROW, csv_records
 from toxic_tagger.errors import InputError, ToxicTaggerError, cell
 
 CHUNK_ROWS = 4096  # comments scored per step: large enough for full batches, small enough to stay flat
-HEADER_ROW = 1  # rows numbered as a spreadsheet shows them, as data/comments_csv.py does
 INPUT_SUFFIX = "_input"  # an input column named like a tag is kept as <tag>_input
 
 
@@ -78,7 +78,6 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     would otherwise shift columns silently) and a non-blank comment_text."""
     name = _display_name(path)
     with _opened(path, name) as handle:
-        csv.field_size_limit(2**31 - 1)  # a comment may be longer than the csv module's default limit
         records = _records(handle, name)
         header = next(records, None)
         if header is None:
@@ -108,7 +107,7 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
 
 def _records(handle: Iterator[str], name: str) -> Iterator[tuple[int, list[str]]]:
     """(row, fields) per CSV record, blank lines skipped (as pandas does); the header is row 1."""
-    reader = csv.reader(handle)
+    reader = csv_records(handle)  # a comment of any length is read whole
     row = HEADER_ROW - 1
     while True:
         try:
@@ -189,22 +188,26 @@ def _zip_member(path: Path) -> tuple[IO[bytes], str]:
 
 def check_output(output: str | None, source: str | None, overwrite: bool) -> None:
     """Refuse an --output that cannot be written or would replace a file the user has, before any
-    model is loaded: the input itself always, any other existing file unless `overwrite`."""
+    model is loaded: the input itself always, any other existing file unless `overwrite`. Missing
+    folders are not created (a typo would otherwise scatter files). `toxic-tagger report` applies
+    the same rules (no `source`)."""
     if output is None:
         return
     path = Path(output)
-    if path.is_dir() or output.endswith(("/", os.sep)):
+    # os.path's tests, not Path's: they answer False for a name too long, where Path's raise
+    if os.path.isdir(path) or output.endswith(("/", os.sep)):
         raise ToxicTaggerError(f"{output}: is a folder; --output takes a file path")
-    if not path.parent.is_dir():
-        problem = "is not a folder" if path.parent.exists() else "does not exist"
+    if not os.path.isdir(path.parent):
+        problem = "is not a folder" if os.path.exists(path.parent) else "does not exist"
         raise ToxicTaggerError(f"{output}: {path.parent} {problem}")
     if not os.access(path.parent, os.W_OK):
         raise ToxicTaggerError(f"{output}: folder {path.parent} is not writable")
-    if path.exists() and not path.is_file():  # a device or pipe: the rename would replace it
-        raise ToxicTaggerError(f"{output}: is not a regular file; omit --output to print JSON lines")
-    if path.exists() and source not in (None, "-") and path.resolve() == Path(source).resolve():
+    exists = os.path.exists(path)
+    if exists and not os.path.isfile(path):  # a device or pipe: the rename would replace it
+        raise ToxicTaggerError(f"{output}: is not a regular file; omit --output to write to stdout")
+    if exists and source not in (None, "-") and path.resolve() == Path(source).resolve():
         raise ToxicTaggerError(f"{output}: is the --input file; write the tags to another file")
-    if path.exists() and not overwrite:
+    if exists and not overwrite:
         raise ToxicTaggerError(f"{output}: already exists; pass --overwrite to replace it")
 
 
@@ -239,7 +242,7 @@ def csv_writer(output: str) -> Iterator:
             state = {"header": True}
 
             def write(frame: pd.DataFrame) -> None:
-                frame.to_csv(handle, index=False, header=state["header"])
+                frame.to_csv(handle, index=False, header=state["header"], quoting=csv_quoting(frame))
                 state["header"] = False
 
             yield write
