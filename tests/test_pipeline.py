@@ -106,3 +106,39 @@ def test_experiment_variant_is_listed_beside_baseline(reproduced):
               for name, data in by_name.items()}
     assert aurocs["fast-lr"] != aurocs["baseline"]
     assert "test" in by_name["fast-lr"]["metrics"]["metrics/eval.json"]["data"]
+
+
+def test_a_fresh_clone_pulls_everything_from_the_remote_and_has_nothing_to_train(reproduced, tmp_path):
+    """The team workflow on a local-directory remote (the stand-in for S3 / GCS / SSH): push the
+    data, models and run-cache, clone, pull; the clone is up to date (only the two always-run
+    stages run, and their outputs come out the same) and `dvc artifacts get` fetches the model
+    from the remote alone."""
+    import gto.api
+
+    from toxic_tagger.predict.tagger import Tagger
+
+    repo, store = reproduced, tmp_path / "store"
+    run(["dvc", "repro"], repo)  # the workspace as dvc.lock says (the experiment above moved it)
+    run(["dvc", "remote", "add", "-f", "-d", "team", str(store)], repo)
+    run(["dvc", "push", "--run-cache"], repo)
+    run(["git", "add", "-A"], repo)
+    run(["git", "commit", "-qm", "results, remote"], repo)
+    gto.api.register(str(repo), "toxic-tagger", "HEAD", version="v0.1.0", message="toxic-tagger v0.1.0",
+                     author="test", author_email="test@example.com")
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", str(repo), str(clone)], tmp_path)
+    run(["dvc", "pull"], clone)
+    for path in ("data/train.csv", "models/toxic-tagger/model.safetensors", "checkpoints/best.ckpt"):
+        assert (clone / path).read_bytes() == (repo / path).read_bytes(), path
+    assert json.loads(run(["dvc", "status", "--json"], clone).stdout) == {
+        "check_params": ["always changed"], "fetch": ["always changed"]}
+    again = run(["dvc", "repro"], clone).stdout
+    ran = [line for line in again.splitlines() if line.startswith("Running stage")]
+    assert ran == ["Running stage 'check_params':", "Running stage 'fetch':"], again
+    assert run(["git", "status", "--porcelain"], clone).stdout.strip() == ""  # dvc.lock unchanged
+    consumer = tmp_path / "consumer"
+    consumer.mkdir()
+    run(["dvc", "artifacts", "get", str(repo), "toxic-tagger", "--rev", "v0.1.0", "-o", "model"], consumer)
+    probs = Tagger.load(consumer / "model", progress=False).predict_proba(["you idiot"])
+    assert probs.shape == (1, 6)
+    assert (consumer / "model" / "README.md").is_file()  # the model card travels with it
