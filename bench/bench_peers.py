@@ -158,7 +158,9 @@ def measure_prediction(cfg: dict, comments: dict, runtimes: list[str], run, work
     source = workdir / "comments.csv"
     pd.DataFrame({"id": [f"c{i}" for i in range(len(labels))], TEXT_COLUMN: comments["predict"]["texts"]}).to_csv(
         source, index=False)
-    model, threads = cfg["predict_model"], cfg["threads"]
+    from toxic_tagger.runtime import available_cores
+
+    model, threads = cfg["predict_model"], cfg["threads"] or available_cores()  # the same number on both sides
     commands = {"pipeline": pipeline_command(model, source, workdir / "pipeline.csv", threads, pipe["max_length"]),
                 **{r: toxic_tagger_command(model, r, source, workdir / f"{r}.csv", threads, cfg["cache_dir"])
                    for r in dict.fromkeys(("torch", fastest))}}

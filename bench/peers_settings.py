@@ -62,6 +62,10 @@ def notes(args: argparse.Namespace, results: dict) -> list[str]:
            f"Trainer: batch {BATCH_SIZE}, one learning rate (train.lr), its defaults otherwise (settings in the JSON)",
            "train samples/s leave validation out (both sides validate after each epoch, timed apart); "
            "val mean AUROC is the transformer's alone (no baseline blend) after the last epoch"]
+    short = [f"{side} {precision} ran {run['epochs_run']}" for precision, sides in results["training"].items()
+             for side, run in sides.items() if run["epochs_run"] != s["epochs"]]
+    if short:
+        out.append(f"NOT the same epochs ({s['epochs']} asked; early stopping?): " + ", ".join(short))
     model = s["prediction"]["model"]
     out.append(f"prediction model: {model}" + (" (trained by this run's toxic-tagger fp32 part: a short run, so "
                                                "AUROC says little about quality; parity still holds)"

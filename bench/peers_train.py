@@ -88,7 +88,8 @@ def train_toxic_tagger(cfg: dict, precision: str) -> dict:
                                              pos_weight(label_matrix(frames["train"]), params.train.pos_weight_power))
         trainer, _ = build_trainer(params, TrainPaths(*(Path(tmp) / name for name in ("checkpoints", "logs", "live",
                                                                                       "model"))))
-        trainer.callbacks.append(LightningPhases(phases))
+        # first: its on_validation_end runs before ModelCheckpoint's saves (those count as `other`)
+        trainer.callbacks.insert(0, LightningPhases(phases))
         trainer.fit(module, datamodule=data)
         wall = time.perf_counter() - started
     if cfg.get("export_to") and precision == "fp32":
