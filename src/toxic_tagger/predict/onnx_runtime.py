@@ -152,8 +152,9 @@ def _build_onnx(model, target: Path, kind: str, max_length: int) -> None:
 
 
 def export_onnx(model, path: Path) -> None:
-    """The [CLS]-only graph of `model` as ONNX (OpenVINO reads it too). TorchScript exporter (dynamo=False): needs no onnxscript and keeps the BERT attention
-    pattern intact. Dynamic axes: batch and sequence."""
+    """The [CLS]-only graph of `model` as ONNX (openvino_runtime reads it too). TorchScript
+    exporter (dynamo=False): needs no onnxscript and keeps the BERT attention pattern intact.
+    Dynamic axes: batch and sequence."""
     import warnings
 
     # The example must contain padding: tracing keeps only the branch it takes, and an all-ones
