@@ -16,7 +16,7 @@ REAL_PARAMS ?= -S fetch.source=$(REAL) \
 	-S model.max_length=256 -S model.hidden_dropout=0.2 \
 	-S train.epochs=2 -S train.lr=3e-5 -S train.head_lr=8e-2 -S train.pos_weight_power=1.0 -S baseline.C=4 -S train.blend_space=logit
 
-.PHONY: setup repro test test-fast repro-real bench bench-params bench-attention clean-venv
+.PHONY: setup repro test test-fast repro-real bench bench-peers bench-params bench-attention clean-venv
 
 setup: $(STAMP)
 
@@ -44,10 +44,17 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(RUN) pytest -m "not slow"
 
-# Tutorial recipe vs toxic-tagger, side by side (~30 min at full size on 2 quiet cores);
-# options: make bench BENCH_ARGS="--train-steps-limit 5 --tutorial-predict-comments 256"
+# Tutorial recipe vs toxic-tagger, side by side (~30 min at full size on 2 quiet cores), then the
+# peers bench below; options: make bench BENCH_ARGS="--train-steps-limit 5 --tutorial-predict-comments 256"
 bench: $(STAMP)
 	$(RUN) python bench/bench.py --data $(REAL) $(BENCH_ARGS)
+	$(RUN) python bench/bench_peers.py --data $(REAL) $(REAL_PARAMS) $(BENCH_PEERS_ARGS)
+
+# Against what users would pick instead: the Hugging Face Trainer and transformers.pipeline, on the
+# real recipe's split and params (REAL_PARAMS); ~40 min at full size on 2 quiet cores, fp32 and bf16.
+# Options: BENCH_PEERS_ARGS="--quick" (a ~2 min smoke run), "--precisions fp32", "--train-comments 2048"
+bench-peers: $(STAMP)
+	$(RUN) python bench/bench_peers.py --data $(REAL) $(REAL_PARAMS) $(BENCH_PEERS_ARGS)
 
 # Interleaved A/B of the train stage's speed params, precision bf16 / fp32 included (~3-5 min); options: BENCH_PARAMS_ARGS="--steps 20"
 bench-params: $(STAMP)

@@ -46,6 +46,30 @@ def parts() -> dict:
     }
 
 
+def peers_part(name: str):
+    """A part of bench_peers.py, importing only its own side's modules (so a side's peak RSS holds
+    nothing of the other's): peers_train_<toxic_tagger|trainer>_<precision>,
+    peers_predict_pipeline, peers_predict_<runtime>."""
+    if name == "peers_predict_pipeline":
+        import peers_predict
+
+        return peers_predict.predict_pipeline
+    if name.startswith("peers_predict_"):
+        import peers_predict
+
+        return partial(peers_predict.predict_toxic_tagger, runtime=name.removeprefix("peers_predict_"))
+    side, _, precision = name.removeprefix("peers_train_").rpartition("_")
+    if side == "toxic_tagger":
+        import peers_train
+
+        return partial(peers_train.train_toxic_tagger, precision=precision)
+    if side == "trainer":
+        import peers_trainer
+
+        return partial(peers_trainer.train_trainer, precision=precision)
+    raise KeyError(name)
+
+
 def quiet_benchmark() -> None:
     """Silence notices that are expected here (validation is off on purpose, weights load bars)."""
     import warnings
@@ -64,7 +88,7 @@ def run_part(name: str, cfg: dict) -> dict:
     quiet_libraries()
     quiet_benchmark()
     configure_threads(cfg["threads"])
-    result = parts()[name](cfg)
+    result = (peers_part(name) if name.startswith("peers_") else parts()[name])(cfg)
     return {**result, "peak_rss_mb": peak_rss_mb()}
 
 

@@ -1,9 +1,11 @@
-"""What every measured part of the benchmark shares: its comments and its memory readings."""
+"""What every measured part of the benchmark shares: its comments, its memory readings and (training
+sides of bench_peers.py) its phase timings and params."""
 
 from __future__ import annotations
 
 import json
 import resource
+import time
 from pathlib import Path
 
 import numpy as np
@@ -24,3 +26,55 @@ def rss_mb() -> float:
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, MiB (Linux reports ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+PHASES = ("forward", "backward", "optimizer", "validation")
+
+
+class Phases:
+    """A training side's seconds per phase (PHASES; `other` is the fit's wall time less them),
+    samples and tokens of its training batches, and its val mean AUROC after each epoch."""
+
+    def __init__(self) -> None:
+        self.seconds = dict.fromkeys(PHASES, 0.0)
+        self.samples = self.real_tokens = self.padded_tokens = 0
+        self.val_mean_auroc: list[float] = []
+        self.mark = 0.0
+
+    def lap(self, phase: str) -> None:
+        """Add the time since the last mark to `phase`; mark now."""
+        now = time.perf_counter()
+        self.seconds[phase] += now - self.mark
+        self.mark = now
+
+    def count(self, attention_mask) -> None:
+        """One training batch: attention_mask (batch, padded_length)."""
+        self.samples += int(attention_mask.shape[0])
+        self.real_tokens += int(attention_mask.sum())
+        self.padded_tokens += int(attention_mask.numel())
+
+    def summary(self, wall: float) -> dict:
+        """Throughput over the fit's wall time less validation; `other` = wall less every phase."""
+        training = wall - self.seconds["validation"]
+        return {"samples": self.samples, "real_tokens": self.real_tokens, "padded_tokens": self.padded_tokens,
+                "fit_seconds": wall, "train_seconds": training, "samples_per_s": self.samples / training,
+                "real_tokens_per_s": self.real_tokens / training, "samples_per_s_incl_validation": self.samples / wall,
+                "phases": {**self.seconds, "other": wall - sum(self.seconds.values())},
+                "val_mean_auroc_per_epoch": [_finite(v) for v in self.val_mean_auroc],
+                "val_mean_auroc": _finite(self.val_mean_auroc[-1]) if self.val_mean_auroc else None}
+
+
+def _finite(value: float) -> float | None:
+    """None for NaN (AUROC of a val sample without any positive tag)."""
+    return value if np.isfinite(value) else None
+
+
+def bench_params(cfg: dict, precision: str):
+    """The typed params a training side uses: params.yaml with the bench's overrides
+    (cfg["params_file"]), at `precision`."""
+    import dataclasses
+
+    from toxic_tagger.config import load_params
+
+    params = load_params(cfg["params_file"])
+    return dataclasses.replace(params, train=dataclasses.replace(params.train, precision=precision))

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from toxic_tagger.runtime import available_cores
 
-PACKAGES = ("torch", "transformers", "tokenizers", "lightning", "numpy", "psutil")
+PACKAGES = ("torch", "transformers", "tokenizers", "lightning", "accelerate", "onnxruntime", "openvino", "numpy",
+            "psutil")
 
 
 def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:

@@ -29,10 +29,10 @@ def _ratio_text(row: dict) -> str:
     return f"{row['ratio']:+.4f}" if row["unit"] == "auroc" else f"{row['ratio']:.2f}x"
 
 
-def format_table(rows: list[dict]) -> str:
-    """Fixed-width text table, one line per row."""
-    header = ("metric", "tutorial", "toxic-tagger", "ratio", "target", "met")
-    lines = [(r["metric"], _value(r["tutorial"], r["unit"]), _value(r["toxic_tagger"], r["unit"]),
+def format_table(rows: list[dict], left: str = "tutorial", left_key: str = "tutorial") -> str:
+    """Fixed-width text table, one line per row; the left column is `left`, read from row[left_key]."""
+    header = ("metric", left, "toxic-tagger", "ratio", "target", "met")
+    lines = [(r["metric"], _value(r[left_key], r["unit"]), _value(r["toxic_tagger"], r["unit"]),
               _ratio_text(r), r["target"], {True: "yes", False: "NO", None: ""}[r["met"]]) for r in rows]
     widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(len(header))]
     fmt = lambda cells: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)

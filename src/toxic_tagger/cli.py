@@ -3,6 +3,7 @@
     toxic-tagger predict "you idiot" "thanks for the fix"        # JSON lines on stdout
     toxic-tagger predict --input comments.csv --output tags.csv   # every input column + a score per tag, streamed
     toxic-tagger predict --runtime onnxruntime-int8 --input big.csv --output tags.csv  # fast path
+    toxic-tagger predict --runtime openvino-bf16 --input big.csv --output tags.csv     # fastest on CPUs with AMX
     echo "some comment" | toxic-tagger predict --input -          # one comment per line
     toxic-tagger serve --model models/toxic-tagger --port 8000     # HTTP: POST /predict, GET /health, /metadata
     toxic-tagger report --base main --output report.md            # Markdown params/metrics diff
@@ -90,9 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--runtime", default="torch", choices=RUNTIMES,
                          help="torch (default); torch-bf16: matmuls in bf16, fast on CPUs with AMX (slow elsewhere); "
                               "onnxruntime: the same model as a fused ONNX graph; onnxruntime-int8: "
-                              "also int8 weights, fastest without AMX, probabilities move slightly (see README)")
+                              "also int8 weights, fastest without AMX, probabilities move slightly (see README); "
+                              "openvino: compiled by OpenVINO; openvino-bf16: OpenVINO in bf16, fastest with AMX")
     predict.add_argument("--onnx-cache", default=str(ONNX_CACHE),
-                         help=f"where built ONNX graphs are kept, keyed by the weights (default {ONNX_CACHE})")
+                         help=f"where built ONNX Runtime and OpenVINO graphs are kept, keyed by the weights "
+                              f"(default {ONNX_CACHE})")
     report = commands.add_parser("report", help="Markdown diff of params and metrics against a base revision")
     report.add_argument("--base", required=True, help="git revision to compare the workspace with (e.g. main)")
     report.add_argument("--repo", default=".", help="directory inside the git + DVC repository (default .)")

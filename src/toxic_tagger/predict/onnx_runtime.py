@@ -19,7 +19,6 @@ tokenization, length-sorted token-budget batches and per-batch padding.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -35,6 +34,7 @@ from toxic_tagger.data.batching import pad_batch, sorted_batches
 from toxic_tagger.data.tokens import encode
 from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.model.cls_only import cls_only_last_layer
+from toxic_tagger.predict.weights_key import weights_key
 
 KINDS = ("fp32", "int8")
 FORMAT = 1  # bump when the build recipe changes, so cached files are rebuilt
@@ -130,14 +130,9 @@ def _cache_key(model, kind: str) -> str:
     import onnx
     import onnxruntime
 
-    digest = hashlib.sha256()
     recipe = {"format": FORMAT, "kind": kind, "opset": OPSET, "torch": torch.__version__, "onnx": onnx.__version__,
               "onnxruntime": onnxruntime.__version__, "config": model.config.to_dict()}
-    digest.update(json.dumps(recipe, sort_keys=True, default=str).encode())
-    for name, tensor in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().contiguous().numpy().tobytes())
-    return digest.hexdigest()
+    return weights_key(model, recipe)
 
 
 def _build_onnx(model, target: Path, kind: str, max_length: int) -> None:
@@ -146,7 +141,7 @@ def _build_onnx(model, target: Path, kind: str, max_length: int) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="toxic-onnx-build-", dir=target.parent) as tmp:
         raw, built = Path(tmp) / "raw.onnx", Path(tmp) / "fused.onnx"
-        _export(model, raw)
+        export_onnx(model, raw)
         fused = _fuse(model.config, raw, built)
         _check_parity(model, _open(built, None), "fp32", max_length)
         if kind == "int8":
@@ -156,9 +151,10 @@ def _build_onnx(model, target: Path, kind: str, max_length: int) -> None:
         os.replace(built, target)
 
 
-def _export(model, path: Path) -> None:
-    """TorchScript exporter (dynamo=False): needs no onnxscript and keeps the BERT attention
-    pattern intact. Dynamic axes: batch and sequence."""
+def export_onnx(model, path: Path) -> None:
+    """The [CLS]-only graph of `model` as ONNX (openvino_runtime reads it too). TorchScript
+    exporter (dynamo=False): needs no onnxscript and keeps the BERT attention pattern intact.
+    Dynamic axes: batch and sequence."""
     import warnings
 
     # The example must contain padding: tracing keeps only the branch it takes, and an all-ones

@@ -44,8 +44,9 @@ class Tagger:
              max_tokens_per_batch: int = DEFAULT_MAX_TOKENS, onnx_cache: str | Path | None = None,
              progress: bool = True) -> Tagger:
         """Load an exported folder (safetensors + JSON only) onto `device` ("cpu", "cuda", ...) for
-        `runtime` (torch, torch-bf16, onnxruntime, onnxruntime-int8). `progress`: a per-batch bar
-        on long torch calls."""
+        `runtime` (torch, torch-bf16, onnxruntime, onnxruntime-int8, openvino, openvino-bf16; the
+        last four on the CPU, built once and kept in `onnx_cache`). `progress`: a per-batch bar on
+        long torch calls."""
         from toxic_tagger.model.export import load_exported
 
         exported = load_exported(directory)
