@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import FIXTURE_CSV, fit_tiny
+from conftest import FIXTURE_CSV
 
 from toxic_tagger import LABELS, TEXT_COLUMN
 from toxic_tagger.data.comments_csv import read_split
