@@ -16,7 +16,7 @@ REAL_PARAMS ?= -S fetch.source=$(REAL) \
 	-S model.max_length=256 -S model.hidden_dropout=0.2 \
 	-S train.epochs=2 -S train.lr=3e-5 -S train.head_lr=8e-2 -S train.pos_weight_power=1.0 -S baseline.C=4 -S train.blend_space=logit
 
-.PHONY: setup repro test test-fast repro-real bench bench-peers bench-params bench-attention clean-venv
+.PHONY: setup repro test test-fast repro-real bench bench-peers bench-params bench-attention bench-scaling clean-venv
 
 setup: $(STAMP)
 
@@ -63,6 +63,11 @@ bench-params: $(STAMP)
 # Attention kernel FLOP/s against the matmul peak, per batch length, fp32 and bf16 (~30 s)
 bench-attention: $(STAMP)
 	$(RUN) python bench/bench_attention.py $(BENCH_ATTENTION_ARGS)
+
+# Seconds and peak MiB of every stage at 10k, 40k and 160k rows shaped like the real comments
+# (~20-25 min on 2 cores); options: BENCH_SCALING_ARGS="--quick" or "--rows 10000 40000"
+bench-scaling: $(STAMP)
+	$(RUN) python bench/bench_scaling.py --source $(REAL) $(BENCH_SCALING_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -11,6 +11,8 @@ from sklearn.metrics import precision_recall_curve, roc_auc_score
 
 from toxic_tagger import LABELS
 
+RESAMPLE_CHUNK = 100  # bootstrap resamples whose negatives' weights are held at once
+
 
 def per_tag_auroc(labels: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """AUROC per tag: (6,); NaN where a tag has only one class in `labels`."""
@@ -65,19 +67,25 @@ def bootstrap_tag(
     Positives and negatives are resampled separately (each keeps its count), so no resample
     loses a rare tag's positives. AUROC per resample is computed from resample weights over
     the sorted negative scores, so all resamples are scored in a few vectorised passes.
+    The negatives' weights, (B, n_neg) and as large as the split, are drawn and used
+    RESAMPLE_CHUNK resamples at a time: the generator draws them row by row, so the values
+    are the same as in one draw, and memory stays flat as the split grows.
     """
     positive = labels.astype(bool)
     pos, neg = probs[positive], np.sort(probs[~positive])
     if len(pos) == 0 or len(neg) == 0:
         return {"auroc": (float("nan"),) * 2, "f1": (float("nan"),) * 2}
     w_pos = rng.multinomial(len(pos), np.full(len(pos), 1 / len(pos)), size=samples)  # (B, n_pos)
-    w_neg = rng.multinomial(len(neg), np.full(len(neg), 1 / len(neg)), size=samples)  # (B, n_neg)
-    cum = np.concatenate([np.zeros((samples, 1)), np.cumsum(w_neg, axis=1)], axis=1)
     below, upto = np.searchsorted(neg, pos, "left"), np.searchsorted(neg, pos, "right")
-    wins = cum[:, below] + 0.5 * (cum[:, upto] - cum[:, below])  # (B, n_pos) weighted negatives beaten
-    auroc = (w_pos * wins).sum(1) / (len(pos) * len(neg))
+    auroc, fp = np.empty(samples), np.empty(samples, dtype=np.int64)
+    for start in range(0, samples, RESAMPLE_CHUNK):
+        rows = slice(start, min(start + RESAMPLE_CHUNK, samples))
+        w_neg = rng.multinomial(len(neg), np.full(len(neg), 1 / len(neg)), size=rows.stop - start)  # (b, n_neg)
+        cum = np.concatenate([np.zeros((len(w_neg), 1)), np.cumsum(w_neg, axis=1)], axis=1)
+        wins = cum[:, below] + 0.5 * (cum[:, upto] - cum[:, below])  # (b, n_pos) weighted negatives beaten
+        auroc[rows] = (w_pos[rows] * wins).sum(1) / (len(pos) * len(neg))
+        fp[rows] = (w_neg * (neg >= threshold)).sum(1)
     tp = (w_pos * (pos >= threshold)).sum(1)
-    fp = (w_neg * (neg >= threshold)).sum(1)
     f1 = _ratio(2 * tp, 2 * tp + fp + (len(pos) - tp))
     interval = lambda x: (float(np.percentile(x, 2.5)), float(np.percentile(x, 97.5)))  # noqa: E731
     return {"auroc": interval(auroc), "f1": interval(f1)}

@@ -41,6 +41,7 @@ META_FILE, VOCAB_FILE, WEIGHTS_FILE = "baseline.json", "vocabulary.json", "weigh
 WORD_PATTERN = r"(?u)\b\w+\b"
 # CountVectorizer arguments that shape the transform (max_features only matters when fitting).
 COUNT_KEYS = ("analyzer", "ngram_range", "lowercase", "strip_accents", "token_pattern")
+PREDICT_CHUNK = 2048  # texts whose TF-IDF features are built at once when scoring
 
 
 @dataclass(frozen=True)
@@ -128,13 +129,17 @@ def to_model(fitted: FittedBaseline, thresholds: np.ndarray) -> BaselineModel:
     return BaselineModel(analyzers, coef, intercept, np.asarray(thresholds, dtype=np.float64))
 
 
-def transform(model: BaselineModel, texts: list[str]) -> sparse.csr_matrix:
+def count_vectorizers(model: BaselineModel) -> list[CountVectorizer]:
+    """One CountVectorizer per analyzer over its stored vocabulary (built once per prediction)."""
+    return [CountVectorizer(**_count_kwargs(a.settings), vocabulary={term: i for i, term in enumerate(a.terms)},
+                            dtype=np.float64) for a in model.analyzers.values()]
+
+
+def transform(model: BaselineModel, texts: list[str], counters: list[CountVectorizer] | None = None) -> sparse.csr_matrix:
     """TF-IDF features (n, n_features), rebuilt from the stored vocabulary and idf."""
     blocks = []
-    for analyzer in model.analyzers.values():
-        vocabulary = {term: i for i, term in enumerate(analyzer.terms)}
-        counts = CountVectorizer(**_count_kwargs(analyzer.settings), vocabulary=vocabulary,
-                                 dtype=np.float64).transform(texts)  # (n, n_terms) CSR
+    for analyzer, counter in zip(model.analyzers.values(), counters or count_vectorizers(model)):
+        counts = counter.transform(texts)  # (n, n_terms) CSR
         if analyzer.settings["sublinear_tf"]:
             counts.data = np.log(counts.data) + 1.0  # only stored (non-zero) counts, as sklearn does
         counts.data *= analyzer.idf[counts.indices]
@@ -143,9 +148,18 @@ def transform(model: BaselineModel, texts: list[str]) -> sparse.csr_matrix:
 
 
 def predict_baseline(model: BaselineModel, texts: list[str]) -> np.ndarray:
-    """Probabilities (n, 6), columns in LABELS order."""
-    logits = transform(model, texts) @ model.coef.T + model.intercept[None, :]  # (n, 6)
-    return expit(np.asarray(logits))
+    """Probabilities (n, 6), columns in LABELS order.
+
+    Scored PREDICT_CHUNK texts at a time: a row's features and score depend on its own text
+    only, so the result is the same, and the sparse features (~30 KiB a real comment, mostly
+    character n-grams) of one chunk, not of a whole split, are ever held at once."""
+    counters = count_vectorizers(model)
+    out = np.empty((len(texts), len(LABELS)), dtype=np.float64)
+    for start in range(0, len(texts), PREDICT_CHUNK):
+        chunk = texts[start : start + PREDICT_CHUNK]
+        logits = transform(model, chunk, counters) @ model.coef.T + model.intercept[None, :]  # (chunk, 6)
+        out[start : start + len(chunk)] = expit(np.asarray(logits))
+    return out
 
 
 def train_baseline(train: pd.DataFrame, val: pd.DataFrame, params: BaselineParams, seed: int) -> BaselineModel:
