@@ -26,8 +26,8 @@ review.
 ## Known limits
 
 - English only; trained on Wikipedia talk-page comments (or the synthetic sample, see Data).
-- Comments over `max_length` tokens are cut (its first tokens, or under truncation head_tail
-  its first and last): the transformer does not read the rest.
+- Comments over `max_length` tokens are cut: the transformer reads their first tokens (or,
+  under truncation head_tail, their first and last ones) and not the rest.
 - Identity terms: models trained on this data are known to score neutral mentions of
   identity groups (e.g. religions, sexual orientations) as more toxic; check before use.
 - Rare tags (`threat`, `identity_hate`, `severe_toxic`) have few positives; their metrics

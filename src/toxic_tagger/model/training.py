@@ -134,11 +134,8 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
     thresholds = tune_thresholds(val_labels, probs)  # on the calibrated scores prediction emits
     refitted = _refit(params, train, val, best_epoch + 1, root, tokenizer, truncation) if params.train.refit_on_val else {}
     export_model(refitted.get("model", module.model), tokenizer, paths.model, thresholds, params.model.max_length,
-                 {"base_model": params.model.name, "threshold_source": "val", **provenance,
-                  **({"refit_on_val": {k: refitted["summary"][k] for k in ("epochs", "rows")}} if refitted else {}),
-                  "params": {"seed": {"seed": params.seed}, "model": asdict(params.model),
-                             "train": asdict(params.train)}},
-                 baseline_dir=baseline_dir, baseline_weights=weights, blend_space=params.train.blend_space,
+                 export_meta(params, provenance, refitted.get("summary")), baseline_dir=baseline_dir,
+                 baseline_weights=weights, blend_space=params.train.blend_space,
                  val_scores={"mean_auroc": _mean_auroc(val_labels, probs), "auroc": per_tag_auroc(val_labels, probs),
                              "f1": prf(val_labels, probs, thresholds)["f1"]},
                  truncation=truncation, calibration=calibration)
@@ -154,6 +151,14 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
         "train_seconds": round(seconds, 1), "train_rows": len(train), "val_rows": len(val),
         **({"refit_on_val": refitted["summary"]} if refitted else {}),
     }
+
+
+def export_meta(params: Params, provenance: dict, refit: dict | None) -> dict:
+    """toxic_tagger.json's provenance: base model, data, params, and the refit when there was one
+    (its epochs and rows; not its seconds, so a rerun exports the same file)."""
+    return {"base_model": params.model.name, "threshold_source": "val", **provenance,
+            **({"refit_on_val": {key: refit[key] for key in ("epochs", "rows")}} if refit else {}),
+            "params": {"seed": {"seed": params.seed}, "model": asdict(params.model), "train": asdict(params.train)}}
 
 
 def choose_calibration(params: Params, labels: np.ndarray, blended: np.ndarray) -> tuple[Calibration, np.ndarray]:
