@@ -51,8 +51,8 @@ def run(params: Params, root: Path) -> None:
         report[split]["calibration"] = calibration_report(labels, blended, probs, exported.calibration)
         report[split]["bias"] = bias_report(texts, labels[:, 0], probs[:, 0], lexicon)
         if split == "test":
-            write_curves(args.plots, labels, probs, exported.thresholds,
-                         extra={**reliability_tables(labels, blended, probs), "bias.csv": bias_frame(report[split]["bias"])})
+            tables = {**reliability_tables(labels, blended, probs), "bias.csv": bias_frame(report[split]["bias"])}
+            write_curves(args.plots, labels, probs, exported.thresholds, extra=tables)
         else:
             tokens = token_lengths(exported.tokenizer, texts)
             identity = np.logical_or.reduce(list(subgroup_masks(texts, lexicon).values()))  # (n,) any subgroup

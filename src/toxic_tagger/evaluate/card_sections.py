@@ -27,6 +27,7 @@ def calibration_section(evaluation: dict) -> str:
                      f"{_num(test[label]['ece_after'], 4)} | {_num(test[label]['brier_before'], 4)} -> "
                      f"{_num(test[label]['brier_after'], 4)} |" for label in LABELS)
     mean, val = test["mean"], evaluation["val"]["calibration"]["mean"]
+    ece, brier = (f"{_num(mean[f'{m}_before'], 4)} -> {_num(mean[f'{m}_after'], 4)}" for m in ("ece", "brier"))
     return f"""## Calibration
 
 A tag's score is a calibrated probability: the blended score goes through a per-tag map chosen
@@ -38,7 +39,7 @@ scores. Each map is increasing, so AUROC is unchanged. Expected calibration erro
 | tag | calibrator | ECE | Brier |
 |---|---|---|---|
 {rows}
-| **mean** | | {_num(mean['ece_before'], 4)} -> {_num(mean['ece_after'], 4)} | {_num(mean['brier_before'], 4)} -> {_num(mean['brier_after'], 4)} |
+| **mean** | | {ece} | {brier} |
 
 On val, where the maps were fitted (in-sample), mean ECE {_num(val['ece_before'], 4)} -> {_num(val['ece_after'], 4)}."""
 
@@ -52,7 +53,8 @@ def bias_section(evaluation: dict) -> str:
     means = bias["generalized_means"]
     rows = "\n".join(
         f"| {name} | {e['size']} | {e['positives']} | {_num(e['subgroup_auc'])} | {_num(e['bpsn_auc'])} | "
-        f"{_num(e['bnsp_auc'])} | {'' if e['status'] == 'ok' else e['status']} |" for name, e in bias["subgroups"].items())
+        f"{_num(e['bnsp_auc'])} | {'' if e['status'] == 'ok' else e['status']} |"
+        for name, e in bias["subgroups"].items())
     return f"""## Identity-subgroup bias (`toxic`, test split)
 
 Borkan et al. (2019), as scored in the Jigsaw Unintended Bias competition. A comment is in a
@@ -66,9 +68,9 @@ score above toxic comments elsewhere; BNSP the reverse. A subgroup with fewer th
 |---|---|---|---|---|---|---|
 {rows}
 
-Generalized means (p = {bias['power']}) over the {means['subgroups_used']} scored subgroups of {means['subgroups_total']}:
-subgroup {_num(means['subgroup_auc'])}, BPSN {_num(means['bpsn_auc'])}, BNSP {_num(means['bnsp_auc'])};
-overall AUC {_num(bias['overall_auc'])}; **final score {_num(bias['final_score'])}**
+Generalized means (p = {bias['power']}) over the {means['subgroups_used']} scored subgroups of
+{means['subgroups_total']}: subgroup {_num(means['subgroup_auc'])}, BPSN {_num(means['bpsn_auc'])},
+BNSP {_num(means['bnsp_auc'])}; overall AUC {_num(bias['overall_auc'])}; **final score {_num(bias['final_score'])}**
 (0.25 x overall AUC + 0.25 x each generalized mean)."""
 
 
@@ -78,6 +80,7 @@ def errors_section(evaluation: dict) -> str:
     errors = evaluation.get("error_analysis")
     if not errors:
         return ""
+    tokens = errors["max_length"]
     rows = "\n".join(
         f"| {label} | {e['false_positives']} | {e['false_negatives']} | {_pct(e['long_share_false_negatives'])} | "
         f"{_pct(e['identity_share_false_positives'])} |" for label, e in ((label, errors[label]) for label in LABELS))
@@ -88,7 +91,7 @@ The {errors['top_n']} worst false positives and false negatives per tag at the t
 Over all val comments, {_pct(errors['long_share_all'])} are longer than {errors['max_length']} tokens and
 {_pct(errors['identity_share_all'])} mention an identity term; among the listed errors:
 
-| tag | false positives | false negatives | listed FN over {errors['max_length']} tokens | listed FP with an identity term |
+| tag | false positives | false negatives | listed FN over {tokens} tokens | listed FP with an identity term |
 |---|---|---|---|---|
 {rows}
 

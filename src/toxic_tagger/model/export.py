@@ -75,7 +75,8 @@ def export_model(model, tokenizer, target: Path, thresholds: np.ndarray, max_len
                       "space": blend_space, "formula": FORMULAS[blend_space]},
             "calibration": (calibration or Calibration.identity()).to_json(),
             **extra}
-    # Plain `pipeline(..., truncation=True)` then truncates exactly where training did.
+    # Plain `pipeline(..., truncation=True)` then truncates where training did (head truncation;
+    # under head_tail it reads the first max_length tokens, the model card says so).
     tokenizer.model_max_length = int(max_length)
     with atomic_dir(target) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)

@@ -132,7 +132,8 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
     weights, blended, blend_scores = choose_blend(params, val, val_labels, transformer, baseline_dir)
     calibration, probs = choose_calibration(params, val_labels, blended)
     thresholds = tune_thresholds(val_labels, probs)  # on the calibrated scores prediction emits
-    refitted = _refit(params, train, val, best_epoch + 1, root, tokenizer, truncation) if params.train.refit_on_val else {}
+    refitted = (_refit(params, train, val, best_epoch + 1, root, tokenizer, truncation)
+                if params.train.refit_on_val else {})
     export_model(refitted.get("model", module.model), tokenizer, paths.model, thresholds, params.model.max_length,
                  export_meta(params, provenance, refitted.get("summary")), baseline_dir=baseline_dir,
                  baseline_weights=weights, blend_space=params.train.blend_space,

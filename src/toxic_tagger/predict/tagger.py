@@ -77,7 +77,8 @@ class Tagger:
         return {"labels": list(LABELS), "thresholds": self.thresholds, "max_length": self.max_length,
                 "truncation": exported.truncation.strategy, "head_tokens": exported.truncation.head_tokens,
                 "runtime": self.runtime, "blend": meta.get("blend"), "calibration": calibration,
-                **{key: meta.get(key) for key in ("base_model", "data_source", "data_sha256", "threshold_source")}}
+                **{key: meta.get(key) for key in ("base_model", "data_source", "data_sha256", "threshold_source",
+                                                "refit_on_val")}}
 
     def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
         """Probabilities (n, 6) (float64 once calibrated, else float32), rows in input order, columns in
