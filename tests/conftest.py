@@ -126,6 +126,31 @@ def untrained_export(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: P
 
 
 @pytest.fixture(scope="session")
+def calibrated_export(tmp_path_factory: pytest.TempPathFactory, untrained_export: Path) -> Path:
+    """`untrained_export`'s transformer and baseline exported again with a hand-made calibration
+    (a different map per tag, one of them the identity) and truncation head_tail (8 head tokens):
+    what the train stage writes with train.calibration auto and model.truncation head_tail."""
+    import numpy as np
+
+    from toxic_tagger.data.tokens import Truncation
+    from toxic_tagger.evaluate.calibration import Calibration
+    from toxic_tagger.evaluate.calibrators import TagCalibrator
+    from toxic_tagger.model.export import export_model, load_exported
+
+    exported = load_exported(untrained_export)
+    calibration = Calibration((
+        TagCalibrator("platt", scale=3.0, bias=-1.0), TagCalibrator("temperature", scale=0.5),
+        TagCalibrator("isotonic", x=(0.0, 0.4, 0.6, 1.0), y=(0.0, 0.1, 0.9, 1.0)), TagCalibrator("none"),
+        TagCalibrator("platt", scale=2.0, bias=0.5), TagCalibrator("isotonic", x=(0.0, 1.0), y=(0.2, 0.3))))
+    target = tmp_path_factory.mktemp("calibrated-export") / "model"
+    export_model(exported.model, exported.tokenizer, target, thresholds=np.linspace(0.3, 0.7, 6),
+                 max_length=exported.max_length, extra={"base_model": exported.meta["base_model"]},
+                 baseline_dir=untrained_export / "baseline", baseline_weights=0.3,
+                 truncation=Truncation("head_tail", 8), calibration=calibration)
+    return target
+
+
+@pytest.fixture(scope="session")
 def tiny_export(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
     """The tiny BERT fine-tuned for 2 epochs on the fixture CSV and exported: (paths, summary, params).
     It trains: tests that use it are marked slow."""

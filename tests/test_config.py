@@ -62,6 +62,40 @@ def test_choice_outside_its_values_is_named(tmp_path):
         load_params(path)
 
 
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("  truncation: head ", "  truncation: tail #", "model.truncation: expected one of 'head', 'head_tail', got 'tail'"),
+    ("  calibration: auto", "  calibration: platt #", "train.calibration: expected one of 'auto', 'none', got 'platt'"),
+    ("  refit_on_val: false", "  refit_on_val: 1 #", "train.refit_on_val: expected bool, got 1"),
+])
+def test_new_choices_are_checked(tmp_path, old, new, message):
+    with pytest.raises(InputError, match=message):
+        load_params(_write(tmp_path, old, new))
+
+
+def test_head_tail_needs_room_for_the_tail(tmp_path):
+    # max_length 128: [CLS] + 125 head tokens + 1 tail token + [SEP] is the most head_tail can keep
+    path = _write(tmp_path, "  truncation: head ", "  truncation: head_tail #")
+    path.write_text(path.read_text().replace("  head_tokens: 32", "  head_tokens: 125", 1))
+    assert load_params(path).model.head_tokens == 125
+    path.write_text(path.read_text().replace("  head_tokens: 125", "  head_tokens: 126", 1))
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if text.startswith("  head_tokens: 126"))
+    with pytest.raises(InputError) as err:
+        load_params(path)
+    assert str(err.value) == (f"{path}: line {line}, column 16: model.head_tokens 126 must be below "
+                              "model.max_length - 2 = 126 under truncation head_tail (the tail keeps the rest)")
+    # plain head truncation never reads head_tokens, so the rule does not apply to it
+    plain = _write(tmp_path, "  head_tokens: 32", "  head_tokens: 500")
+    assert load_params(plain).model.truncation == "head"
+
+
+def test_refit_on_val_runs_in_one_process(tmp_path):
+    path = _write(tmp_path, "  refit_on_val: false", "  refit_on_val: true")
+    assert load_params(path).train.refit_on_val is True
+    path.write_text(path.read_text().replace("  devices: 1", "  devices: 2", 1))
+    with pytest.raises(InputError, match=r"column 17: train.refit_on_val runs in one process; set train.devices"):
+        load_params(path)
+
+
 def test_dvc_style_float_string_is_accepted(tmp_path):
     # `dvc exp run -S train.lr=3e-5` writes 3e-05, which YAML 1.1 reads as a string.
     text = (ROOT / "params.yaml").read_text()
@@ -104,6 +138,8 @@ def test_empty_and_invalid_yaml(tmp_path):
     ("  name: sentence", "  name: '' #", "model.name must be a packaged model id, a local directory or a hub id, got ''"),
     ("  hidden_dropout: 0.1", "  hidden_dropout: 1", "model.hidden_dropout must be in [0, 1), got 1.0"),
     ("  attention_dropout: 0.0", "  attention_dropout: -0.1", "model.attention_dropout must be in [0, 1), got -0.1"),
+    ("  head_tokens: 32", "  head_tokens: -1",
+     "model.head_tokens must be >= 0 (0 = keep only the last tokens under truncation head_tail), got -1"),
     ("  head_lr: 2.0e-3", "  head_lr: 0", "train.head_lr must be > 0, got 0.0"),
     ("  pos_weight_power: 0.5", "  pos_weight_power: -1", "train.pos_weight_power must be >= 0 (0 = off), got -1.0"),
     ("  weight_decay: 0.01", "  weight_decay: -0.01", "train.weight_decay must be >= 0, got -0.01"),

@@ -27,6 +27,7 @@ def test_all_stages_write_their_outputs(reproduced):
     for path in ("data/raw.csv", "data/train.csv", "data/val.csv", "data/test.csv",
                  "checkpoints/best.ckpt", "checkpoints/last.ckpt", "models/toxic-tagger/model.safetensors",
                  "plots/token_lengths.csv", "plots/eval/roc/toxic.csv", "plots/eval/confusion.csv",
+                 "plots/eval/reliability/toxic.csv", "plots/eval/bias.csv", "reports/errors_val.csv",
                  "models/MODEL_CARD.md", "dvclive/metrics.json"):
         assert (repo / path).is_file(), path
     evaluation, split = read_metrics(repo, "eval"), read_metrics(repo, "split")
@@ -45,6 +46,10 @@ def test_all_stages_write_their_outputs(reproduced):
     aurocs = [roc_auc_score(label_matrix(test)[:, j], probs[:, j]) for j in range(len(LABELS))]
     assert evaluation["test"]["toxic"]["auroc"] == pytest.approx(aurocs[0], abs=1e-5)
     assert evaluation["test"]["mean_auroc"] == pytest.approx(np.mean(aurocs), abs=1e-5)
+    assert evaluation["test"]["calibration"]["bins"] == 15 and "bias" in evaluation["val"]
+    assert read_metrics(repo, "train")["calibration_per_tag"] == {
+        entry["tag"]: entry["kind"] for entry in json.loads(
+            (repo / "models" / "toxic-tagger" / "toxic_tagger.json").read_text())["calibration"]["tags"]}
 
 
 def test_status_is_clean_but_for_the_always_run_check_and_source(reproduced):

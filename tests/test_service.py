@@ -45,6 +45,9 @@ def test_health_and_metadata(server):
     meta = get(server, "/metadata")
     assert meta["labels"] == list(LABELS) and meta["limits"]["max_texts"] == 8
     assert meta["thresholds"] == pytest.approx(dict(zip(LABELS, np.linspace(0.3, 0.7, 6))))
+    # what the export applies after the blend, and how it cuts long comments (Tagger.metadata)
+    assert [entry["kind"] for entry in meta["calibration"]["tags"]] == ["none"] * 6
+    assert meta["truncation"] == "head" and meta["head_tokens"] == 0
 
 
 @pytest.mark.parametrize(("payload", "status", "fragment"), [

@@ -118,6 +118,14 @@ def test_the_model_card_travels_inside_the_export(untrained_export, tiny_model_d
     assert "toxicity" in data["tags"] and data.get("base_model") is None  # a local path is no hub id
     assert "Not recorded for this export." in card.text and "Known limits" in card.text
     assert "transformer + TF-IDF ensemble" in card.text  # the fixture blends at 0.3
+    assert "- truncation: head, the first tokens" in card.text
+    assert "- calibration of the blended score, per tag (chosen on val): toxic none, severe_toxic none" in card.text
+
+
+def test_the_hub_card_names_each_tags_calibrator_and_the_head_tail_cut(calibrated_export):
+    text = (calibrated_export / "README.md").read_text()
+    assert "(chosen on val): toxic platt, severe_toxic temperature, obscene isotonic, threat none," in text
+    assert "- truncation: head_tail, the first 8 and the last 54 tokens" in text
 
 
 def test_hub_card_lists_val_scores_and_the_model_index():

@@ -49,6 +49,7 @@ RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "model.max_length": (lambda v: v >= 8, ">= 8 tokens"),
     "model.hidden_dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
     "model.attention_dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "model.head_tokens": (lambda v: v >= 0, ">= 0 (0 = keep only the last tokens under truncation head_tail)"),
     "train.epochs": (lambda v: v >= 1, ">= 1"),
     "train.lr": (lambda v: v >= 0, ">= 0 (0 = only the head learns)"),
     "train.head_lr": (lambda v: v > 0, "> 0"),
@@ -99,8 +100,18 @@ def cross_field_problems(params: Params) -> list[tuple[str, str]]:
         problems.append(("train.max_tokens_per_batch",
                          f"train.max_tokens_per_batch {params.train.max_tokens_per_batch} must be at least "
                          f"model.max_length {params.model.max_length}"))
+    problems += _truncation_problems(params.model)
     problems += _device_problems(params.train)
     return problems
+
+
+def _truncation_problems(model) -> list[tuple[str, str]]:
+    """head_tail keeps [CLS], the first head_tokens, the last max_length - 2 - head_tokens and
+    [SEP]: the tail needs at least one token (head_tokens above it would be plain head)."""
+    if model.truncation == "head_tail" and model.head_tokens >= model.max_length - 2:
+        return [("model.head_tokens", f"model.head_tokens {model.head_tokens} must be below model.max_length - 2 = "
+                                      f"{model.max_length - 2} under truncation head_tail (the tail keeps the rest)")]
+    return []
 
 
 def _device_problems(train) -> list[tuple[str, str]]:
@@ -114,6 +125,9 @@ def _device_problems(train) -> list[tuple[str, str]]:
                                             "on GPUs use bf16-mixed"))
     if train.strategy == "ddp_spawn" and train.num_nodes > 1:
         problems.append(("train.strategy", "train.strategy ddp_spawn runs on one node; use ddp with train.num_nodes > 1"))
+    if train.refit_on_val and train.devices * train.num_nodes > 1:
+        problems.append(("train.refit_on_val", "train.refit_on_val runs in one process; set train.devices and "
+                                               "train.num_nodes to 1 (or refit_on_val to false)"))
     return problems
 
 

@@ -40,6 +40,8 @@ class ModelParams:
     max_length: int  # tokens per comment after truncation
     hidden_dropout: float  # dropout on hidden states during fine-tuning
     attention_dropout: float  # dropout on attention probabilities (0 keeps the fused kernel)
+    truncation: Literal["head", "head_tail"]  # a long comment keeps its first tokens, or its first and last
+    head_tokens: int  # head_tail: tokens kept from the start; the last max_length - 2 - head_tokens are kept too
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class TrainParams:
     layer_lr_decay: float  # encoder layer i below the top trains at lr * layer_lr_decay ** i; 1.0 = one lr
     baseline_weight: float | None  # TF-IDF baseline's blend weight, all tags; null = per tag, tuned on val; 0 = off
     blend_space: Literal["probability", "logit"]  # average the two parts' probabilities or their log-odds
+    calibration: Literal["auto", "none"]  # auto: a calibrator per tag, chosen on val by cross-fitting; none: raw scores
+    refit_on_val: bool  # after choosing everything on val, retrain on train + val for the chosen epochs and export that
 
 
 @dataclass(frozen=True)

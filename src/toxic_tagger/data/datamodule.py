@@ -24,7 +24,7 @@ from toxic_tagger.data.batching import (
     BucketBatchSampler, FixedBatchSampler, pad_batch, shard_batches, sorted_batches,
 )
 from toxic_tagger.data.comments_csv import label_matrix
-from toxic_tagger.data.tokens import encode
+from toxic_tagger.data.tokens import HEAD, Truncation, encode
 
 
 class EncodedComments(torch.utils.data.Dataset):
@@ -81,6 +81,7 @@ class CommentDataModule(L.LightningDataModule):
     def __init__(
         self, train: pd.DataFrame, val: pd.DataFrame, tokenizer, max_length: int,
         max_tokens_per_batch: int, max_batch_size: int, seed: int, batching: str = "bucket",
+        truncation: Truncation = HEAD,
     ) -> None:
         super().__init__()
         self.frames = {"train": train, "val": val}
@@ -90,12 +91,14 @@ class CommentDataModule(L.LightningDataModule):
         self.max_batch_size = max_batch_size
         self.seed = seed
         self.batching = batching
+        self.truncation = truncation
         self.datasets: dict[str, EncodedComments] = {}
 
     def setup(self, stage: str | None = None) -> None:
         for name, frame in self.frames.items():
             if name not in self.datasets:
-                ids = encode(self.tokenizer, frame[TEXT_COLUMN].tolist(), self.max_length, desc=f"tokenize {name}")
+                ids = encode(self.tokenizer, frame[TEXT_COLUMN].tolist(), self.max_length, desc=f"tokenize {name}",
+                             truncation=self.truncation)
                 self.datasets[name] = EncodedComments(ids, label_matrix(frame))
 
     def _loader(self, dataset: EncodedComments, batch_sampler) -> torch.utils.data.DataLoader:

@@ -1,7 +1,8 @@
 """The `token_stats` stage's logic: how long comments are in the model's own tokens.
 
-Per split: length percentiles, the share of comments truncated at each candidate
-`max_length`, and padding efficiency (real tokens / computed tokens) when every comment is
+Per split: length percentiles, how many comments each candidate `max_length` cuts (a count
+and a share: under truncation head_tail the same comments lose their middle instead of their
+end), and padding efficiency (real tokens / computed tokens) when every comment is
 padded to that length versus length-bucketed batches under the training token budget.
 Also a length histogram (for a DVC plot).
 """
@@ -24,6 +25,7 @@ def length_summary(lengths: np.ndarray, max_lengths: tuple[int, ...], max_tokens
     for max_length in max_lengths:
         kept = np.minimum(lengths, max_length)
         summary[f"at_{max_length}"] = {
+            "truncated_comments": int((lengths > max_length).sum()),
             "truncated_share": round(float((lengths > max_length).mean()), 6),
             "pad_to_max_efficiency": round(float(kept.sum() / (len(kept) * max_length)), 6),
             "bucketed_efficiency": round(bucketed_efficiency(kept, max_tokens, max_batch_size), 6),

@@ -94,6 +94,14 @@ class Calibration:
         """The calibration that changes nothing ("none")."""
         return cls(tuple(TagCalibrator("none") for _ in LABELS))
 
+    @property
+    def is_identity(self) -> bool:
+        return all(t.kind == "none" for t in self.tags)
+
+    def kinds(self) -> dict[str, str]:
+        """{tag: calibrator kind}, for summaries and model cards."""
+        return {label: t.kind for label, t in zip(LABELS, self.tags)}
+
     def apply(self, probs: np.ndarray) -> np.ndarray:
         probs = np.asarray(probs, dtype=float)
         if probs.ndim != 2 or probs.shape[1] != len(LABELS) or not np.isfinite(probs).all():

@@ -6,6 +6,8 @@ Input: `labels` (n, 6) 0/1, `probs` (n, 6), tuned `thresholds` (6,). Output: sma
     pr/<tag>.csv         recall, precision
     confusion/<tag>.csv  actual, predicted (one row per comment: DVC's confusion template)
     confusion.csv        tag, tp, fp, fn, tn, threshold
+plus any `extra` tables the caller passes by relative path (the evaluate stage: reliability
+diagrams, calibration_report.py; identity-subgroup AUCs, `bias_frame`).
 """
 
 from __future__ import annotations
@@ -50,10 +52,24 @@ def confusion_frame(labels: np.ndarray, probs: np.ndarray, thresholds: np.ndarra
     return frame
 
 
-def write_curves(target: Path, labels: np.ndarray, probs: np.ndarray, thresholds: np.ndarray) -> None:
-    """Write every plot file under `target` (replaced atomically as a whole)."""
+def bias_frame(report: dict) -> pd.DataFrame:
+    """bias.py's `bias_report` as one row per subgroup: subgroup, size, positives, the three AUCs
+    (empty where the subgroup has too few comments to score) and status (why)."""
+    rows = [{"subgroup": name, "size": entry["size"], "positives": entry["positives"],
+             "subgroup_auc": entry["subgroup_auc"], "bpsn_auc": entry["bpsn_auc"], "bnsp_auc": entry["bnsp_auc"],
+             "status": entry["status"]} for name, entry in report["subgroups"].items()]
+    return pd.DataFrame(rows)
+
+
+def write_curves(target: Path, labels: np.ndarray, probs: np.ndarray, thresholds: np.ndarray,
+                 extra: dict[str, pd.DataFrame] | None = None) -> None:
+    """Write every plot file under `target` (replaced atomically as a whole); `extra`: more
+    tables by path relative to `target`."""
     names = np.array(["negative", "positive"])
     with atomic_dir(target) as tmp:
+        for relative, frame in (extra or {}).items():
+            (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
+            frame.to_csv(tmp / relative, index=False)
         for sub in ("roc", "pr", "confusion"):
             (tmp / sub).mkdir()
         for j, label in enumerate(LABELS):

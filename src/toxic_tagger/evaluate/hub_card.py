@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from toxic_tagger import LABELS
+from toxic_tagger.evaluate.card_sections import truncation_line
 from toxic_tagger.evaluate.model_card import INTENDED_USE, ensemble_section, thresholds_note
 
 # all-MiniLM-L6-v2, the default base model, is Apache-2.0; the Jigsaw comments are CC BY-SA 3.0
@@ -72,8 +73,15 @@ the transformer's per-tag probabilities (sigmoid). {thresholds_note(meta, weight
 
 {param_lines or "- not recorded"}
 - `max_length` (truncation): {meta.get("max_length")} tokens
+{truncation_line(meta)}
+- calibration of the blended score, per tag (chosen on val): {_calibration_kinds(meta)}
 
 {INTENDED_USE}"""
+
+
+def _calibration_kinds(meta: dict) -> str:
+    tags = (meta.get("calibration") or {}).get("tags") or []
+    return ", ".join(f"{entry.get('tag')} {entry.get('kind')}" for entry in tags) or "none recorded"
 
 
 def _val_table(meta: dict, val: dict | None) -> str:

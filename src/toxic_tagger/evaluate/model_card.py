@@ -2,7 +2,8 @@
 
 Inputs: the exported model's metadata (`toxic_tagger.json`: data source and sha256, base
 model, training params, thresholds), the split summary (metrics/split.json) and the
-evaluation report (metrics/eval.json layout). Output: Markdown text.
+evaluation report (metrics/eval.json layout: metrics, calibration, identity-subgroup bias and
+the val error analysis, whose sections card_sections.py renders). Output: Markdown text.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from toxic_tagger import LABELS
+from toxic_tagger.evaluate.card_sections import bias_section, calibration_section, errors_section, truncation_line
 from toxic_tagger.evaluate.results_table import metrics_table
 
 INTENDED_USE = """\
@@ -18,12 +20,14 @@ INTENDED_USE = """\
 Flag English-language online comments (talk pages, forums, comment sections) that may be
 toxic, for human review or for ranking a moderation queue. Scores are probabilities per tag;
 a tag is predicted when its score reaches the tag's threshold (tuned on the validation split
-for maximum F1). Not intended for automated sanctions without human review.
+for maximum F1, on the calibrated scores). Not intended for automated sanctions without human
+review.
 
 ## Known limits
 
 - English only; trained on Wikipedia talk-page comments (or the synthetic sample, see Data).
-- Comments are truncated at `max_length` tokens: text after that is not read.
+- Comments over `max_length` tokens are cut: the transformer reads their first tokens (or,
+  under truncation head_tail, their first and last ones) and not the rest.
 - Identity terms: models trained on this data are known to score neutral mentions of
   identity groups (e.g. religions, sexual orientations) as more toxic; check before use.
 - Rare tags (`threat`, `identity_hate`, `severe_toxic`) have few positives; their metrics
@@ -87,7 +91,7 @@ gives the transformer's per-tag probabilities (sigmoid). {thresholds_note(meta, 
 
 {ensemble_section(meta, baseline_weights)}
 
-## Test metrics
+{refit_note(meta)}## Test metrics
 
 {metrics_table(evaluation["test"])}
 
@@ -95,9 +99,26 @@ gives the transformer's per-tag probabilities (sigmoid). {thresholds_note(meta, 
 
 {metrics_table(evaluation["val"])}
 
+{calibration_section(evaluation)}
+
+{bias_section(evaluation)}
+
 ## Training parameters
 
 {param_lines}
 - exported `max_length` (truncation): {meta.get("max_length")} tokens
+{truncation_line(meta)}
 
-{INTENDED_USE}"""
+{INTENDED_USE}
+{errors_section(evaluation)}
+"""
+
+
+def refit_note(meta: dict) -> str:
+    """Under train.refit_on_val the exported transformer also trained on val."""
+    refit = meta.get("refit_on_val")
+    if not refit:
+        return ""
+    return (f"The exported transformer was refitted on train + val ({refit['rows']} rows, {refit['epochs']} epochs) "
+            "after the blend, the calibration and the thresholds were chosen on val: its val metrics below are "
+            "in-sample; test is the honest estimate.\n\n")

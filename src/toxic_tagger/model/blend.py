@@ -6,8 +6,11 @@ probability`), or the same average of the two log-odds, p = sigmoid((1 - w) * lo
 `train.baseline_weight: null` each tag's weight is chosen on val (best AUROC of that tag over
 a grid), never on test; a number fixes the same weight for every tag. Per tag, because the two
 parts can be strong on different tags (docs/experiments.md has the weights val chose). Thresholds
-are then tuned on the blended val probabilities. Both parts stay loadable on their own: the
-transformer with plain transformers, the baseline from JSON + safetensors.
+are then tuned on the blended, calibrated val probabilities. Both parts stay loadable on their
+own: the transformer with plain transformers, the baseline from JSON + safetensors.
+
+`blend_exported` is the last step of every runtime: the blend, then the export's per-tag
+calibration (evaluate/calibration.py: final score = calibrator(blend(transformer, baseline))).
 """
 
 from __future__ import annotations
@@ -76,16 +79,29 @@ def weights_by_tag(weights: np.ndarray) -> dict[str, float]:
     return {label: float(w) for label, w in zip(LABELS, np.broadcast_to(weights, (len(LABELS),)))}
 
 
-def blend_exported(exported, texts: Sequence[str], transformer: np.ndarray) -> np.ndarray:
+def blend_exported(exported, texts: Sequence[str], transformer: np.ndarray, calibrated: bool = True) -> np.ndarray:
     """An exported model's final scores (n, 6) from its transformer probabilities for `texts`:
-    blended with its baseline per tag, or unchanged when it has none. Every runtime ends here."""
+    blended with its baseline per tag (unchanged when it has none), then mapped through its
+    calibration. `calibrated=False`: the blend alone, the score the calibration was fitted on
+    (the evaluate stage reports both). Every runtime ends here."""
     from toxic_tagger.model.baseline import predict_baseline
 
     final = transformer
     if exported.baseline is not None:
         final = blend(transformer, predict_baseline(exported.baseline, list(texts)), exported.baseline_weight,
                       exported.blend_space)
-    return check_probabilities(final)
+    final = check_probabilities(final)
+    return calibrate(exported.calibration, final) if calibrated else final
+
+
+def calibrate(calibration, probs: np.ndarray) -> np.ndarray:
+    """`probs` (n, 6) mapped through `calibration` (evaluate.calibration.Calibration), checked.
+    float64: each tag's map is strictly increasing, and rounding its output to float32 would tie
+    nearby scores and could lower AUROC. `probs` itself when there is no calibration or every
+    tag's map is the identity, so an uncalibrated export scores exactly as before."""
+    if calibration is None or calibration.is_identity:
+        return probs
+    return check_probabilities(calibration.apply(probs))
 
 
 def check_probabilities(probs: np.ndarray) -> np.ndarray:

@@ -3,12 +3,14 @@
 Layout (all safetensors + JSON, no pickle):
     config.json, model.safetensors       transformers' AutoModelForSequenceClassification
     tokenizer.json, tokenizer_config.json, ...   AutoTokenizer
-    toxic_tagger.json                    labels, tuned thresholds, max_length, blend, provenance, and
-                                         the sha256 of every file prediction reads (checked on load)
+    toxic_tagger.json                    labels, tuned thresholds, max_length and truncation, blend,
+                                         per-tag calibration (plain JSON), provenance, and the
+                                         sha256 of every file prediction reads (checked on load)
     baseline/                            the TF-IDF baseline blended in (JSON + safetensors), if any
     README.md                            the model card with Hugging Face metadata
 The directory opens with plain transformers (`pipeline("text-classification", model=dir,
-top_k=None)` applies a sigmoid because config.problem_type is multi_label_classification).
+top_k=None)` applies a sigmoid because config.problem_type is multi_label_classification): it
+gives the transformer's part, read head-first, before the blend and the calibration.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import numpy as np
 from toxic_tagger import LABELS
 from toxic_tagger.atomic_files import atomic_dir
 from toxic_tagger.checksums import file_sha256
+from toxic_tagger.data.tokens import HEAD, Truncation
+from toxic_tagger.evaluate.calibration import Calibration
 from toxic_tagger.evaluate.hub_card import hub_card
 from toxic_tagger.errors import ToxicTaggerError, first_line
 from toxic_tagger.model.baseline import BaselineModel, load_baseline
@@ -48,24 +52,31 @@ class Exported:
     baseline: BaselineModel | None  # blended in with `baseline_weight` per tag, if any
     baseline_weight: np.ndarray  # (6,) weight of the baseline per tag (zeros: transformer only)
     blend_space: Space = "probability"  # where the two parts are averaged (blend.py)
+    truncation: Truncation = HEAD  # which tokens of a long comment the transformer reads
+    calibration: Calibration | None = None  # per-tag map of the blended score; None: identity
 
 
 def export_model(model, tokenizer, target: Path, thresholds: np.ndarray, max_length: int, extra: dict,
                  baseline_dir: Path | None = None, baseline_weights: np.ndarray | float = 0.0,
-                 blend_space: Space = "probability", val_scores: dict | None = None) -> None:
+                 blend_space: Space = "probability", val_scores: dict | None = None,
+                 truncation: Truncation = HEAD, calibration: Calibration | None = None) -> None:
     """Write the exported directory atomically (a failed export leaves the old one intact).
     `baseline_weights`: the baseline's blend weight, one number or one per tag; `blend_space`:
     averaged probabilities or log-odds (blend.py); `val_scores`: the exported scores' val AUROC
-    and F1 per tag for the model card (README.md, evaluate/hub_card.py) written alongside."""
+    and F1 per tag for the model card (README.md, evaluate/hub_card.py) written alongside;
+    `truncation`: how training cut long comments (prediction cuts them the same way);
+    `calibration`: the per-tag map applied after the blend (None: identity)."""
     weights = weights_by_tag(np.asarray(baseline_weights, dtype=np.float64))
     blended = baseline_dir is not None and any(weights.values())
     meta = {"labels": list(LABELS), "thresholds": {label: float(t) for label, t in zip(LABELS, thresholds)},
-            "max_length": int(max_length),
+            "max_length": int(max_length), "truncation": truncation.strategy, "head_tokens": truncation.head_tokens,
             "blend": {"baseline_weight": weights if blended else dict.fromkeys(LABELS, 0.0),
                       "baseline": BASELINE_DIR if blended else None,
                       "space": blend_space, "formula": FORMULAS[blend_space]},
+            "calibration": (calibration or Calibration.identity()).to_json(),
             **extra}
-    # Plain `pipeline(..., truncation=True)` then truncates exactly where training did.
+    # Plain `pipeline(..., truncation=True)` then truncates where training did (head truncation;
+    # under head_tail it reads the first max_length tokens, the model card says so).
     tokenizer.model_max_length = int(max_length)
     with atomic_dir(target) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
@@ -100,7 +111,7 @@ def load_exported(directory: str | Path) -> Exported:
     weights = blend_weights(meta)
     baseline = load_baseline(directory / BASELINE_DIR) if weights.any() else None
     return Exported(model.eval(), tokenizer, thresholds, int(meta["max_length"]), meta, baseline, weights,
-                    blend_space(meta, meta_path))
+                    blend_space(meta, meta_path), read_truncation(meta, meta_path), read_calibration(meta, meta_path))
 
 
 def read_meta(meta_path: Path) -> dict:
@@ -172,6 +183,25 @@ def check_vocabulary(directory: Path, model, tokenizer) -> None:
     if expected and size < expected // 2:  # the [UNK]-only fallback, or another model's tokenizer
         raise ToxicTaggerError(f"{directory}: tokenizer has {size:,} tokens, far fewer than the model's "
                                f"{expected:,}: tokenizer.json is not this model's")
+
+
+def read_truncation(meta: dict, meta_path: Path) -> Truncation:
+    """toxic_tagger.json's truncation and head_tokens; exports written before them read the head."""
+    truncation = Truncation(meta.get("truncation", "head"), meta.get("head_tokens", 0))
+    problem = truncation.problem(meta["max_length"])
+    if problem:
+        raise ToxicTaggerError(f"{meta_path}: {problem}")
+    return truncation
+
+
+def read_calibration(meta: dict, meta_path: Path) -> Calibration:
+    """toxic_tagger.json's per-tag calibration, validated; exports written before it: identity."""
+    if "calibration" not in meta:
+        return Calibration.identity()
+    try:
+        return Calibration.from_json(meta["calibration"])
+    except ToxicTaggerError as exc:
+        raise ToxicTaggerError(f"{meta_path}: {first_line(exc)}") from None
 
 
 def blend_space(meta: dict, meta_path: Path) -> Space:

@@ -17,18 +17,19 @@ import torch
 from tqdm import tqdm
 
 from toxic_tagger.data.batching import pad_batch, sorted_batches
-from toxic_tagger.data.tokens import encode
+from toxic_tagger.data.tokens import HEAD, Truncation, encode
 from toxic_tagger.model.cls_only import cls_only_last_layer
 from toxic_tagger.model.precision import autocast
 
 
 def predict_proba(
     model, tokenizer, texts: Sequence[str], max_length: int, max_tokens: int,
-    max_batch_size: int = 256, progress: bool = True, precision: str = "fp32",
+    max_batch_size: int = 256, progress: bool = True, precision: str = "fp32", truncation: Truncation = HEAD,
 ) -> np.ndarray:
     """Probabilities per tag for each text: (len(texts), n_labels) float32, input order.
-    precision "bf16": matmuls under bf16 autocast (precision.py; fast on CPUs with AMX)."""
-    ids = encode(tokenizer, texts, max_length)
+    precision "bf16": matmuls under bf16 autocast (precision.py; fast on CPUs with AMX);
+    `truncation`: which tokens of a long comment are read (data/tokens.py)."""
+    ids = encode(tokenizer, texts, max_length, truncation=truncation)
     return predict_encoded(model, ids, tokenizer.pad_token_id, max_tokens, max_batch_size, progress, precision)
 
 

@@ -1,5 +1,6 @@
 """The `train` stage's logic: fine-tune with Lightning, pick the best epoch, blend with the
-TF-IDF baseline and tune thresholds on val, export.
+TF-IDF baseline, calibrate each tag and tune thresholds on the calibrated val scores, export
+(after a refit on train + val when train.refit_on_val, refit.py).
 
 Input: typed params, the balanced train / natural val splits and the baseline model directory
 (blended in). Output: checkpoints (best and last) in `checkpoints/`, TensorBoard and DVCLive
@@ -25,16 +26,20 @@ from toxic_tagger.config import Params
 from toxic_tagger.config.rules import positions_problem
 from toxic_tagger.data.comments_csv import label_matrix
 from toxic_tagger.data.datamodule import CommentDataModule
+from toxic_tagger.data.tokens import Truncation
 from toxic_tagger.errors import ToxicTaggerError
+from toxic_tagger.evaluate.calibration import Calibration, choose_calibrator
+from toxic_tagger.evaluate.calibrators import KINDS
 from toxic_tagger.evaluate.metrics import per_tag_auroc, prf, tune_thresholds
 from toxic_tagger.model.baseline import load_baseline, predict_baseline
-from toxic_tagger.model.blend import blend, tune_weights, weights_by_tag
+from toxic_tagger.model.blend import blend, calibrate, tune_weights, weights_by_tag
 from toxic_tagger.model.classifier import ToxicClassifier
 from toxic_tagger.model.export import export_model
 from toxic_tagger.model.inference import predict_encoded
 from toxic_tagger.model.precision import lightning_precision, warn_if_emulated
 from toxic_tagger.model.pretrained import load_classifier, load_tokenizer
 from toxic_tagger.model.progress_log import LogProgress
+from toxic_tagger.model.refit import refit
 from toxic_tagger.model.resume import LAST, RandomState, epochs_completed, fingerprint, mark_finished, resume_point
 from toxic_tagger.runtime import configure_threads, seed_everything
 
@@ -94,14 +99,16 @@ def last_checkpoint(folder: Path, **when) -> ModelCheckpoint:
 def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths: TrainPaths, root: Path,
                    provenance: dict, baseline_dir: Path | None = None) -> dict | None:
     """Train (resuming an unfinished fit of the same params and data from checkpoints/), restore
-    the best checkpoint, choose the blend weight and thresholds on val, export.
+    the best checkpoint, choose the blend weight, the calibration and the thresholds on val,
+    refit on train + val when train.refit_on_val, export.
 
     Returns the summary for metrics/train.json; None in processes of rank > 0 (they only train)."""
     threads = configure_threads(params.threads)
     seed_everything(params.seed)
     tokenizer = load_tokenizer(params.model.name, root)
+    truncation = Truncation(params.model.truncation, params.model.head_tokens)
     data = CommentDataModule(train, val, tokenizer, params.model.max_length, params.train.max_tokens_per_batch,
-                             params.train.max_batch_size, params.seed, params.train.batching)
+                             params.train.max_batch_size, params.seed, params.train.batching, truncation=truncation)
     model = load_classifier(params.model.name, root, params.model.hidden_dropout, params.model.attention_dropout)
     # the rule check_params applies before DVC deletes anything, again for `dvc repro -s train`
     problem = positions_problem(params, getattr(model.config, "max_position_embeddings", None))
@@ -122,15 +129,17 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
     val_labels = label_matrix(val)
     transformer = predict_encoded(module.model, data.datasets["val"].ids, tokenizer.pad_token_id,
                                   params.train.max_tokens_per_batch)
-    weights, probs, blend_scores = choose_blend(params, val, val_labels, transformer, baseline_dir)
-    thresholds = tune_thresholds(val_labels, probs)
-    export_model(module.model, tokenizer, paths.model, thresholds, params.model.max_length,
-                 {"base_model": params.model.name, "threshold_source": "val", **provenance,
-                  "params": {"seed": {"seed": params.seed}, "model": asdict(params.model),
-                             "train": asdict(params.train)}},
-                 baseline_dir=baseline_dir, baseline_weights=weights, blend_space=params.train.blend_space,
+    weights, blended, blend_scores = choose_blend(params, val, val_labels, transformer, baseline_dir)
+    calibration, probs = choose_calibration(params, val_labels, blended)
+    thresholds = tune_thresholds(val_labels, probs)  # on the calibrated scores prediction emits
+    refitted = (_refit(params, train, val, best_epoch + 1, root, tokenizer, truncation)
+                if params.train.refit_on_val else {})
+    export_model(refitted.get("model", module.model), tokenizer, paths.model, thresholds, params.model.max_length,
+                 export_meta(params, provenance, refitted.get("summary")), baseline_dir=baseline_dir,
+                 baseline_weights=weights, blend_space=params.train.blend_space,
                  val_scores={"mean_auroc": _mean_auroc(val_labels, probs), "auroc": per_tag_auroc(val_labels, probs),
-                             "f1": prf(val_labels, probs, thresholds)["f1"]})
+                             "f1": prf(val_labels, probs, thresholds)["f1"]},
+                 truncation=truncation, calibration=calibration)
     return {
         "threads": threads, "epochs_run": epochs_completed(paths.checkpoints / LAST), "best_epoch": best_epoch,
         "monitor": params.train.monitor, "best_score": best_score,
@@ -139,8 +148,38 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
         # baseline_weight: the mean of the per-tag weights (0 = transformer only).
         "baseline_weight": round(float(np.mean(weights)), 4), "baseline_weight_per_tag": weights_by_tag(weights),
         "val_mean_auroc_by_baseline_weight": blend_scores,
+        "calibration_per_tag": calibration.kinds(),
         "train_seconds": round(seconds, 1), "train_rows": len(train), "val_rows": len(val),
+        **({"refit_on_val": refitted["summary"]} if refitted else {}),
     }
+
+
+def export_meta(params: Params, provenance: dict, refit: dict | None) -> dict:
+    """toxic_tagger.json's provenance: base model, data, params, and the refit when there was one
+    (its epochs and rows; not its seconds, so a rerun exports the same file)."""
+    return {"base_model": params.model.name, "threshold_source": "val", **provenance,
+            **({"refit_on_val": {key: refit[key] for key in ("epochs", "rows")}} if refit else {}),
+            "params": {"seed": {"seed": params.seed}, "model": asdict(params.model), "train": asdict(params.train)}}
+
+
+def choose_calibration(params: Params, labels: np.ndarray, blended: np.ndarray) -> tuple[Calibration, np.ndarray]:
+    """The per-tag calibration of the blended val scores (n, 6) and the calibrated scores, through
+    the same `calibrate` every runtime applies. train.calibration auto: per tag, the kind with
+    the lowest cross-fitted val Brier score, "none" (the raw score) a candidate too; none: identity."""
+    if params.train.calibration == "none":
+        return Calibration.identity(), blended
+    calibration = choose_calibrator(labels, blended, params.seed, kinds=KINDS)
+    return calibration, calibrate(calibration, blended)
+
+
+def _refit(params: Params, train: pd.DataFrame, val: pd.DataFrame, epochs: int, root: Path, tokenizer,
+           truncation: Truncation) -> dict:
+    """train.refit_on_val: {"model": trained on train + val for `epochs`, "summary": for the
+    export's metadata and metrics/train.json}."""
+    rows = pd.concat([train, val], ignore_index=True)
+    model, seconds = refit(params, rows, epochs, root, tokenizer, truncation,
+                           pos_weight(label_matrix(rows), params.train.pos_weight_power))
+    return {"model": model, "summary": {"epochs": epochs, "rows": len(rows), "seconds": round(seconds, 1)}}
 
 
 def choose_blend(params: Params, val: pd.DataFrame, labels: np.ndarray, transformer: np.ndarray,

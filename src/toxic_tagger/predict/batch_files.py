@@ -215,7 +215,7 @@ def tagged_frame(frame: pd.DataFrame, probs: np.ndarray, thresholds: np.ndarray,
                  truncated: np.ndarray) -> pd.DataFrame:
     """`frame`'s columns (one named like a tag renamed <tag>_input), a probability per tag
     (rounded to 6 decimals), `tags` (space-separated, at or over their thresholds) and
-    `truncated` (1 where the model read only the first max_length tokens)."""
+    `truncated` (1 where the model read only max_length of the comment's tokens)."""
     out = frame.rename(columns={label: f"{label}{INPUT_SUFFIX}" for label in LABELS if label in frame.columns})
     for j, label in enumerate(LABELS):
         out[label] = probs[:, j].round(6)

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from toxic_tagger.data.batching import pad_batch, sorted_batches
-from toxic_tagger.data.tokens import encode
+from toxic_tagger.data.tokens import HEAD, Truncation, encode
 from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.model.cls_only import cls_only_last_layer
 from toxic_tagger.predict.weights_key import weights_key
@@ -76,9 +76,9 @@ def build_session(source, max_length: int = 512, kind: str = "fp32", cache_dir: 
 
 
 def predict_fast(session: FastSession, tokenizer, texts: Sequence[str], max_length: int, max_tokens: int,
-                 max_batch_size: int = 256) -> np.ndarray:
+                 max_batch_size: int = 256, truncation: Truncation = HEAD) -> np.ndarray:
     """Probabilities per tag for each text: (len(texts), n_labels) float32, input order."""
-    ids = encode(tokenizer, texts, max_length)
+    ids = encode(tokenizer, texts, max_length, truncation=truncation)
     return predict_encoded_fast(session, ids, tokenizer.pad_token_id, max_tokens, max_batch_size)
 
 
@@ -93,12 +93,12 @@ def predict_encoded_fast(session: FastSession, ids: list[list[int]], pad_id: int
 
 
 def predict_exported_fast(exported, session: FastSession, texts: Sequence[str], max_tokens: int) -> np.ndarray:
-    """`torch_runtime.predict_exported` on ONNX Runtime: the session's probabilities, blended with
-    the export's baseline when it carries one."""
+    """`torch_runtime.predict_exported` on ONNX Runtime: the session's probabilities (the export's
+    truncation), blended with its baseline when it carries one, then calibrated."""
     from toxic_tagger.model.blend import blend_exported
 
     return blend_exported(exported, texts, predict_fast(session, exported.tokenizer, texts, exported.max_length,
-                                                        max_tokens))
+                                                        max_tokens, truncation=exported.truncation))
 
 
 def _logits(session, inputs: dict[str, torch.Tensor]) -> np.ndarray:

@@ -3,7 +3,8 @@
     POST /predict    {"texts": ["...", ...]} (or a bare JSON list)
                      -> {"results": [{"probabilities": {tag: p}, "tags": [...], "truncated": bool}, ...]}
     GET  /health     -> {"status": "ok"}
-    GET  /metadata   -> labels, thresholds, max_length, runtime, provenance and the limits below
+    GET  /metadata   -> labels, thresholds, max_length and truncation, runtime, blend, calibration,
+                        provenance and the limits below
 
 Limits (`Limits`): body bytes, texts per request and characters per text; a request over one,
 malformed JSON, a wrong type or a blank text gets a JSON 4xx `{"error": "..."}` and the server

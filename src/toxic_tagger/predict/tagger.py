@@ -9,9 +9,10 @@
 
 Texts: a list (or any sequence) of strings, or a pandas Series. A text that is not a string, or
 is empty or whitespace only, stops the call with an error naming its position (0-based). Texts
-longer than the model's `max_length` tokens are scored on their first `max_length` tokens, and
+longer than the model's `max_length` tokens are scored on `max_length` of them (the first ones,
+or the first `head_tokens` and the last ones when the export's truncation is head_tail), and
 `predict` says so (`truncated`). The CLI and the HTTP service score through this class, so the
-blend and the thresholds are applied the same way everywhere.
+blend, the calibration and the thresholds are applied the same way everywhere.
 """
 
 from __future__ import annotations
@@ -70,14 +71,18 @@ class Tagger:
         return int(self.exported.max_length)
 
     def metadata(self) -> dict:
-        """Labels, thresholds, truncation length, runtime and the model's provenance."""
-        meta = self.exported.meta
+        """Labels, thresholds, truncation, runtime, blend, calibration and the model's provenance."""
+        meta, exported = self.exported.meta, self.exported
+        calibration = exported.calibration.to_json() if exported.calibration is not None else None
         return {"labels": list(LABELS), "thresholds": self.thresholds, "max_length": self.max_length,
-                "runtime": self.runtime, "blend": meta.get("blend"),
-                **{key: meta.get(key) for key in ("base_model", "data_source", "data_sha256", "threshold_source")}}
+                "truncation": exported.truncation.strategy, "head_tokens": exported.truncation.head_tokens,
+                "runtime": self.runtime, "blend": meta.get("blend"), "calibration": calibration,
+                **{key: meta.get(key) for key in ("base_model", "data_source", "data_sha256", "threshold_source",
+                                                "refit_on_val")}}
 
     def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
-        """Probabilities (n, 6) float32, rows in input order, columns in `labels` order."""
+        """Probabilities (n, 6) (float64 once calibrated, else float32), rows in input order, columns in
+        `labels` order."""
         checked = check_texts(texts)
         if not checked:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
@@ -85,7 +90,7 @@ class Tagger:
 
     def predict(self, texts: Iterable[str]) -> list[dict]:
         """Per text: {"probabilities": {tag: p}, "tags": [tags at or over their threshold],
-        "truncated": whether only its first `max_length` tokens were read}."""
+        "truncated": whether only `max_length` of its tokens were read}."""
         checked = check_texts(texts)
         probs = self.predict_proba(checked)
         cut = self.truncated(checked)

@@ -4,8 +4,9 @@
     probs = predict_exported(exported, texts, max_tokens=2048)   # (n, 6), input order
 
 The transformer runs through `model.inference` (length-sorted batches under a token budget,
-[CLS]-only last layer); its probabilities are then blended with the export's TF-IDF baseline
-when it carries one (`model.blend.blend_exported`), as every runtime does.
+[CLS]-only last layer, the export's truncation); its probabilities are then blended with the
+export's TF-IDF baseline when it carries one and calibrated (`model.blend.blend_exported`), as
+every runtime does.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from toxic_tagger.model.inference import predict_proba
 
 
 def predict_exported(exported, texts: Sequence[str], max_tokens: int, progress: bool = True,
-                     precision: str = "fp32") -> np.ndarray:
+                     precision: str = "fp32", calibrated: bool = True) -> np.ndarray:
     """Final probabilities of an exported model (n, 6) for `texts`: the transformer's, blended
-    with the baseline when the export has one. precision "bf16": matmuls under bf16 autocast."""
+    with the baseline when the export has one, calibrated (`calibrated=False`: not, as the
+    evaluate stage needs for its before/after report). precision "bf16": matmuls under bf16
+    autocast."""
     probs = predict_proba(exported.model, exported.tokenizer, texts, exported.max_length, max_tokens,
-                          progress=progress, precision=precision)
-    return blend_exported(exported, texts, probs)
+                          progress=progress, precision=precision, truncation=exported.truncation)
+    return blend_exported(exported, texts, probs, calibrated=calibrated)
