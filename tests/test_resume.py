@@ -95,7 +95,7 @@ def test_dvc_repro_killed_mid_epoch_resumes_to_the_uninterrupted_metrics(tmp_pat
     resumed = [line for line in second.stdout.splitlines() if line.startswith("train: resuming from")]
     assert len(resumed) == 1 and "checkpoints/last.ckpt at step " in resumed[0], second.stdout
     step = int(resumed[0].split(" at step ")[1].split()[0])
-    assert step > 0 and step % 5 == 0
+    assert step > 0  # a step checkpoint (every 5) or an epoch end's, whichever was newest at the kill
     metrics = [json.loads((repo / "metrics" / f"{name}.json").read_text()) for name in ("eval", "train")]
     # the same params again, forced: the finished fit is not resumed, so this run is uninterrupted
     third = run(["dvc", "repro", "--force", "train", "evaluate"], repo)
