@@ -5,7 +5,8 @@ Reads: params `seed`, `threads`, `evaluate`; --model (exported directory), --val
 Writes: --metrics (metrics/eval.json: per split, per tag AUROC with 95% CI, precision, recall,
 F1 at the tuned thresholds and at 0.5, support; micro/macro F1; mean AUROC; `calibration`:
 Brier score and ECE per tag before and after the export's calibration; `bias`: identity-subgroup
-AUCs of `toxic` and the final score; and `error_analysis` of val), --plots (test split: ROC and
+AUCs of `toxic` and the final score; `error_analysis` of val; `val_in_training`: true when the
+model was refitted on train + val, so its val numbers are in-sample), --plots (test split: ROC and
 precision-recall curves per tag, confusion at the thresholds, reliability diagrams before and
 after calibration, subgroup AUCs), --errors (the worst val errors per tag, CSV) and --card
 (the model card, Markdown, written next to the exported model).
@@ -42,6 +43,8 @@ def run(params: Params, root: Path) -> None:
     exported = load_exported(args.model)
     lexicon = load_lexicon()
     report: dict = {"threads": threads, "thresholds_from": "val"}
+    if exported.meta.get("refit_on_val"):  # the exported model trained on val: its val metrics are in-sample
+        report["val_in_training"] = True
     for split in ("test", "val"):
         frame = read_split(getattr(args, split))
         texts, labels = frame[TEXT_COLUMN].tolist(), label_matrix(frame)

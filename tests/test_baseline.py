@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import FIXTURE_CSV, ROOT
 from safetensors.numpy import load_file
@@ -120,3 +121,16 @@ def test_stage_writes_model_and_metrics(tmp_path, table):
     metrics = json.loads((tmp_path / "metrics" / "baseline.json").read_text())
     assert metrics["thresholds_from"] == "val" and metrics["test"]["rows"] == len(splits.test)
     assert load_baseline(tmp_path / "models" / "baseline").coef.shape[0] == len(LABELS)
+
+
+def test_refit_baseline_fits_the_given_rows_and_keeps_the_thresholds(tmp_path, table):
+    from toxic_tagger.model.refit import refit_baseline
+
+    splits = make_splits(table, SplitParams(0.2, 0.2, None), 0)
+    first = train_baseline(splits.train, splits.val, PARAMS.baseline, PARAMS.seed)
+    save_baseline(tmp_path / "first", first)
+    extra = splits.val.assign(**{TEXT_COLUMN: splits.val[TEXT_COLUMN] + " zyzzyva"})
+    rows = pd.concat([splits.train, extra], ignore_index=True)
+    refit = load_baseline(refit_baseline(PARAMS, rows, tmp_path / "first", tmp_path / "refit"))
+    assert "zyzzyva" in refit.analyzers["word"].terms and "zyzzyva" not in first.analyzers["word"].terms
+    np.testing.assert_array_equal(refit.thresholds, first.thresholds)

@@ -1,12 +1,14 @@
-"""The train stage's calibration, head_tail truncation and refit on train + val, on the tiny BERT
-and a small synthetic sample (slow: it trains twice). The val split is large enough for the
-`toxic` tag to get a fitted calibrator (5 positives and 5 negatives at least)."""
+"""The train stage's calibration, head_tail truncation and refit on train + val (transformer and
+blended baseline), on the tiny BERT and a small synthetic sample (slow: it trains twice). The
+val split is large enough for the `toxic` tag to get a fitted calibrator (5 positives and 5
+negatives at least)."""
 
 from __future__ import annotations
 
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from conftest import replace, shrunk_params_dict
@@ -18,6 +20,7 @@ from toxic_tagger.data.split import make_splits
 from toxic_tagger.data.synthetic import generate_sample
 from toxic_tagger.evaluate.calibration import Calibration
 from toxic_tagger.evaluate.metrics import per_tag_auroc, tune_thresholds
+from toxic_tagger.model.baseline import fit_baseline, save_baseline, to_model, train_baseline
 from toxic_tagger.model.export import load_exported
 from toxic_tagger.model.training import TrainPaths, fit_and_export
 from toxic_tagger.predict.torch_runtime import predict_exported
@@ -31,16 +34,18 @@ def fits(tmp_path_factory, tiny_model_dir):
     tmp = tmp_path_factory.mktemp("calibrate")
     sections = {"balance_split": {"val_fraction": 0.3, "test_fraction": 0.1, "clean_rows": 150},
                 "model": {"truncation": "head_tail", "head_tokens": 8, "max_length": 32},
-                "train": {"epochs": 2, "baseline_weight": 0}}
+                "train": {"epochs": 2, "baseline_weight": 0.3}}
     (tmp / "params.yaml").write_text(yaml.safe_dump(shrunk_params_dict(tiny_model_dir, **sections)))
     params = load_params(tmp / "params.yaml")
     splits = make_splits(generate_sample(700, 3), params.balance_split, params.seed)
+    save_baseline(tmp / "baseline", train_baseline(splits.train, splits.val, params.baseline, params.seed))
     runs = {}
     for refit in (False, True):
         run_params = replace(params, "train", refit_on_val=refit)
         folder = tmp / f"refit-{refit}"
         paths = TrainPaths(folder / "checkpoints", folder / "logs", folder / "live", folder / "model")
-        summary = fit_and_export(run_params, splits.train, splits.val, paths, tmp, {"data_sha256": "x"})
+        summary = fit_and_export(run_params, splits.train, splits.val, paths, tmp, {"data_sha256": "x"},
+                                 baseline_dir=tmp / "baseline")
         runs[refit] = (paths, summary)
     return params, splits, runs
 
@@ -67,7 +72,8 @@ def test_refit_trains_on_train_and_val_and_keeps_what_val_chose(fits):
     (first, first_summary), (paths, summary) = runs[False], runs[True]
     meta = json.loads((paths.model / "toxic_tagger.json").read_text())
     epochs = first_summary["best_epoch"] + 1
-    assert meta["refit_on_val"] == {"epochs": epochs, "rows": len(splits.train) + len(splits.val)}
+    rows = pd.concat([splits.train, splits.val], ignore_index=True)
+    assert meta["refit_on_val"] == {"epochs": epochs, "rows": len(rows), "baseline": True}
     assert summary["refit_on_val"]["epochs"] == epochs and summary["refit_on_val"]["seconds"] > 0
     refit, chosen = load_exported(paths.model), load_exported(first.model)
     # the same first fit chose the same calibration and thresholds; the exported weights differ
@@ -75,6 +81,12 @@ def test_refit_trains_on_train_and_val_and_keeps_what_val_chose(fits):
     np.testing.assert_array_equal(refit.thresholds, chosen.thresholds)
     weights = [dict(m.named_parameters())["classifier.weight"].detach().numpy() for m in (refit.model, chosen.model)]
     assert not np.allclose(*weights)
+    # the blended baseline was refitted on the same rows, with the stage's thresholds
+    expected = fit_baseline(rows[TEXT_COLUMN].tolist(), label_matrix(rows), params.baseline, params.seed)
+    np.testing.assert_allclose(refit.baseline.coef, to_model(expected, chosen.baseline.thresholds).coef, atol=1e-12)
+    assert refit.baseline.coef.shape != chosen.baseline.coef.shape or not np.allclose(refit.baseline.coef,
+                                                                                       chosen.baseline.coef)
+    np.testing.assert_array_equal(refit.baseline_weight, chosen.baseline_weight)
     probs = predict_exported(refit, splits.test[TEXT_COLUMN].tolist(), 4096, progress=False)
     assert probs.shape == (len(splits.test), len(LABELS)) and np.all((probs >= 0) & (probs <= 1))
 

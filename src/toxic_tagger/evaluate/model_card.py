@@ -115,10 +115,11 @@ gives the transformer's per-tag probabilities (sigmoid). {thresholds_note(meta, 
 
 
 def refit_note(meta: dict) -> str:
-    """Under train.refit_on_val the exported transformer also trained on val."""
+    """Under train.refit_on_val the exported transformer (and blended baseline) also trained on val."""
     refit = meta.get("refit_on_val")
     if not refit:
         return ""
-    return (f"The exported transformer was refitted on train + val ({refit['rows']} rows, {refit['epochs']} epochs) "
+    what = "transformer and the TF-IDF baseline blended in were" if refit.get("baseline") else "transformer was"
+    return (f"The exported {what} refitted on train + val ({refit['rows']} rows, {refit['epochs']} epochs) "
             "after the blend, the calibration and the thresholds were chosen on val: its val metrics below are "
             "in-sample; test is the honest estimate.\n\n")

@@ -9,6 +9,7 @@ logs, the exported model directory, and a summary dict for metrics/train.json.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,7 +40,7 @@ from toxic_tagger.model.inference import predict_encoded
 from toxic_tagger.model.precision import lightning_precision, warn_if_emulated
 from toxic_tagger.model.pretrained import load_classifier, load_tokenizer
 from toxic_tagger.model.progress_log import LogProgress
-from toxic_tagger.model.refit import refit
+from toxic_tagger.model.refit import refit, refit_baseline
 from toxic_tagger.model.resume import LAST, RandomState, epochs_completed, fingerprint, mark_finished, resume_point
 from toxic_tagger.runtime import configure_threads, seed_everything
 
@@ -132,14 +133,17 @@ def fit_and_export(params: Params, train: pd.DataFrame, val: pd.DataFrame, paths
     weights, blended, blend_scores = choose_blend(params, val, val_labels, transformer, baseline_dir)
     calibration, probs = choose_calibration(params, val_labels, blended)
     thresholds = tune_thresholds(val_labels, probs)  # on the calibrated scores prediction emits
-    refitted = (_refit(params, train, val, best_epoch + 1, root, tokenizer, truncation)
-                if params.train.refit_on_val else {})
-    export_model(refitted.get("model", module.model), tokenizer, paths.model, thresholds, params.model.max_length,
-                 export_meta(params, provenance, refitted.get("summary")), baseline_dir=baseline_dir,
-                 baseline_weights=weights, blend_space=params.train.blend_space,
-                 val_scores={"mean_auroc": _mean_auroc(val_labels, probs), "auroc": per_tag_auroc(val_labels, probs),
-                             "f1": prf(val_labels, probs, thresholds)["f1"]},
-                 truncation=truncation, calibration=calibration)
+    with tempfile.TemporaryDirectory(prefix="toxic-tagger-refit-") as scratch:
+        blended_dir = baseline_dir if weights.any() else None
+        refitted = (_refit(params, train, val, best_epoch + 1, root, tokenizer, truncation, blended_dir, Path(scratch))
+                    if params.train.refit_on_val else {})
+        export_model(refitted.get("model", module.model), tokenizer, paths.model, thresholds, params.model.max_length,
+                     export_meta(params, provenance, refitted.get("summary")),
+                     baseline_dir=refitted.get("baseline_dir", baseline_dir),
+                     baseline_weights=weights, blend_space=params.train.blend_space,
+                     val_scores={"mean_auroc": _mean_auroc(val_labels, probs),
+                                 "auroc": per_tag_auroc(val_labels, probs), "f1": prf(val_labels, probs, thresholds)["f1"]},
+                     truncation=truncation, calibration=calibration)
     return {
         "threads": threads, "epochs_run": epochs_completed(paths.checkpoints / LAST), "best_epoch": best_epoch,
         "monitor": params.train.monitor, "best_score": best_score,
@@ -158,7 +162,7 @@ def export_meta(params: Params, provenance: dict, refit: dict | None) -> dict:
     """toxic_tagger.json's provenance: base model, data, params, and the refit when there was one
     (its epochs and rows; not its seconds, so a rerun exports the same file)."""
     return {"base_model": params.model.name, "threshold_source": "val", **provenance,
-            **({"refit_on_val": {key: refit[key] for key in ("epochs", "rows")}} if refit else {}),
+            **({"refit_on_val": {key: refit[key] for key in ("epochs", "rows", "baseline")}} if refit else {}),
             "params": {"seed": {"seed": params.seed}, "model": asdict(params.model), "train": asdict(params.train)}}
 
 
@@ -173,13 +177,17 @@ def choose_calibration(params: Params, labels: np.ndarray, blended: np.ndarray) 
 
 
 def _refit(params: Params, train: pd.DataFrame, val: pd.DataFrame, epochs: int, root: Path, tokenizer,
-           truncation: Truncation) -> dict:
-    """train.refit_on_val: {"model": trained on train + val for `epochs`, "summary": for the
-    export's metadata and metrics/train.json}."""
+           truncation: Truncation, baseline_dir: Path | None, scratch: Path) -> dict:
+    """train.refit_on_val: {"model": trained on train + val for `epochs`, "baseline_dir": the
+    blended baseline (`baseline_dir`, None when not blended) refitted on train + val under
+    `scratch`, "summary": for the export's metadata and metrics/train.json}."""
     rows = pd.concat([train, val], ignore_index=True)
     model, seconds = refit(params, rows, epochs, root, tokenizer, truncation,
                            pos_weight(label_matrix(rows), params.train.pos_weight_power))
-    return {"model": model, "summary": {"epochs": epochs, "rows": len(rows), "seconds": round(seconds, 1)}}
+    summary = {"epochs": epochs, "rows": len(rows), "baseline": baseline_dir is not None, "seconds": round(seconds, 1)}
+    if baseline_dir is None:
+        return {"model": model, "summary": summary}
+    return {"model": model, "summary": summary, "baseline_dir": refit_baseline(params, rows, baseline_dir, scratch / "baseline")}
 
 
 def choose_blend(params: Params, val: pd.DataFrame, labels: np.ndarray, transformer: np.ndarray,
