@@ -11,7 +11,7 @@ Several processes (DDP): every process computes the same plan and takes its shar
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -175,3 +175,16 @@ def pad_batch(ids: Sequence[Sequence[int]], pad_id: int) -> dict[str, torch.Tens
         input_ids[row, : len(seq)] = torch.as_tensor(seq, dtype=torch.long)
         mask[row, : len(seq)] = 1
     return {"input_ids": input_ids, "attention_mask": mask}
+
+
+def scored_in_batches(ids: Sequence[Sequence[int]], pad_id: int, max_tokens: int, max_batch_size: int,
+                      n_labels: int, score: Callable[[dict[str, torch.Tensor]], np.ndarray],
+                      wrap: Callable[[list[list[int]]], Iterable[list[int]]] = iter) -> np.ndarray:
+    """Probabilities (len(ids), n_labels) float32 in input order, from `score` (a padded batch
+    -> its (batch, n_labels) probabilities) over length-sorted batches under `max_tokens`;
+    `wrap` wraps the batch list (e.g. a progress bar). The one loop every runtime shares."""
+    lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+    out = np.zeros((len(ids), n_labels), dtype=np.float32)
+    for batch in wrap(sorted_batches(lengths, max_tokens, max_batch_size)):
+        out[batch] = score(pad_batch([ids[i] for i in batch], pad_id))
+    return out

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from toxic_tagger.data.batching import pad_batch, sorted_batches
+from toxic_tagger.data.batching import scored_in_batches
 from toxic_tagger.data.tokens import HEAD, Truncation, encode
 from toxic_tagger.model.cls_only import cls_only_last_layer
 from toxic_tagger.model.precision import autocast
@@ -38,14 +38,12 @@ def predict_encoded(
     progress: bool = True, precision: str = "fp32",
 ) -> np.ndarray:
     """Like predict_proba, for already tokenized comments."""
-    lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-    n_labels = model.config.num_labels
-    out = np.zeros((len(ids), n_labels), dtype=np.float32)
     model.eval()
-    batches = sorted_batches(lengths, max_tokens, max_batch_size)
+
+    def score(padded: dict[str, torch.Tensor]) -> np.ndarray:
+        logits = model(**{name: t.to(model.device) for name, t in padded.items()}).logits  # (batch, n_labels)
+        return torch.sigmoid(logits.float()).cpu().numpy()
+
     with torch.inference_mode(), cls_only_last_layer(model), autocast(precision):
-        for batch in tqdm(batches, desc="predict", unit="batch", disable=not progress):
-            inputs = {name: t.to(model.device) for name, t in pad_batch([ids[i] for i in batch], pad_id).items()}
-            logits = model(**inputs).logits  # (batch, n_labels)
-            out[batch] = torch.sigmoid(logits.float()).cpu().numpy()
-    return out
+        return scored_in_batches(ids, pad_id, max_tokens, max_batch_size, model.config.num_labels, score,
+                                 wrap=lambda batches: tqdm(batches, desc="predict", unit="batch", disable=not progress))

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from toxic_tagger.data.batching import pad_batch, sorted_batches
+from toxic_tagger.data.batching import scored_in_batches
 from toxic_tagger.data.tokens import HEAD, Truncation, encode
 from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.model.cls_only import cls_only_last_layer
@@ -85,11 +85,8 @@ def predict_fast(session: FastSession, tokenizer, texts: Sequence[str], max_leng
 def predict_encoded_fast(session: FastSession, ids: list[list[int]], pad_id: int, max_tokens: int,
                          max_batch_size: int = 256) -> np.ndarray:
     """Like predict_fast, for already tokenized comments."""
-    lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-    out = np.zeros((len(ids), session.num_labels), dtype=np.float32)
-    for batch in sorted_batches(lengths, max_tokens, max_batch_size):
-        out[batch] = _sigmoid(_logits(session.session, pad_batch([ids[i] for i in batch], pad_id)))
-    return out
+    return scored_in_batches(ids, pad_id, max_tokens, max_batch_size, session.num_labels,
+                             lambda padded: _sigmoid(_logits(session.session, padded)))
 
 
 def predict_exported_fast(exported, session: FastSession, texts: Sequence[str], max_tokens: int) -> np.ndarray:

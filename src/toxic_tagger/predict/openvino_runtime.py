@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from toxic_tagger.data.batching import pad_batch, sorted_batches
+from toxic_tagger.data.batching import scored_in_batches
 from toxic_tagger.data.tokens import HEAD, Truncation, encode
 from toxic_tagger.errors import ToxicTaggerError
 from toxic_tagger.predict.weights_key import weights_key
@@ -95,12 +95,9 @@ def predict_openvino(built: OpenVinoModel, tokenizer, texts: Sequence[str], max_
 def predict_encoded_openvino(built: OpenVinoModel, ids: list[list[int]], pad_id: int, max_tokens: int,
                              max_batch_size: int = 256) -> np.ndarray:
     """Like predict_openvino, for already tokenized comments."""
-    lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-    out = np.zeros((len(ids), built.num_labels), dtype=np.float32)
     request = built.compiled.create_infer_request()  # one per call: calls from several threads stay apart
-    for batch in sorted_batches(lengths, max_tokens, max_batch_size):
-        out[batch] = _sigmoid(_logits(built, request, pad_batch([ids[i] for i in batch], pad_id)))
-    return out
+    return scored_in_batches(ids, pad_id, max_tokens, max_batch_size, built.num_labels,
+                             lambda padded: _sigmoid(_logits(built, request, padded)))
 
 
 def predict_exported_openvino(exported, built: OpenVinoModel, texts: Sequence[str], max_tokens: int) -> np.ndarray:
