@@ -14,7 +14,8 @@ TORCH_INDEX ?=
 REAL_PARAMS ?= -S fetch.source=$(REAL) \
 	-S balance_split.val_fraction=0.2 -S balance_split.test_fraction=0.2 -S balance_split.clean_rows=null \
 	-S model.max_length=256 -S model.hidden_dropout=0.2 \
-	-S train.epochs=2 -S train.lr=3e-5 -S train.head_lr=8e-2 -S train.pos_weight_power=1.0 -S baseline.C=4 -S train.blend_space=logit
+	-S train.epochs=2 -S train.lr=3e-5 -S train.head_lr=8e-2 -S train.pos_weight_power=1.0 -S baseline.C=4 -S train.blend_space=logit \
+	-S train.refit_on_val=true
 
 .PHONY: setup repro test test-fast repro-real bench bench-peers bench-params bench-attention bench-scaling clean-venv
 
