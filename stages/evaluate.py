@@ -63,7 +63,8 @@ def run(params: Params, root: Path) -> None:
             write_csv(args.errors, top_errors(frame[ID_COLUMN].tolist(), texts, labels, probs, exported.thresholds,
                                               **where))
             report["error_analysis"] = {"file": str(args.errors),
-                                        **error_summary(labels, probs, exported.thresholds, **where)}
+                                        **error_summary(labels, probs, exported.thresholds, **where),
+                                        **({"in_sample": True} if report.get("val_in_training") else {})}
     write_json(args.metrics, report)
     test = report["test"]
     print(f"evaluate: test mean AUROC {test['mean_auroc']:.4f}, micro-F1 {test['micro_f1']:.3f}, "

@@ -130,6 +130,9 @@ def test_card_sections_show_calibration_bias_and_errors():
     assert "**final score 0.850**" in bias and "version 1" in bias
     errors = errors_section(report)
     assert "| toxic | 2 | 2 | 50% | 50% |" in errors and "`reports/errors_val.csv`" in errors
+    assert "refitted" not in errors
+    report["error_analysis"]["in_sample"] = True  # train.refit_on_val: the model trained on val
+    assert "comments it trained on" in errors_section(report)
     assert all(section({}) == "" for section in (calibration_section, bias_section, errors_section))
 
 

@@ -35,7 +35,12 @@ def mention_muslims(frame: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory, calibrated_export):
-    repo = tmp_path_factory.mktemp("evaluate")
+    return run_evaluate(tmp_path_factory.mktemp("evaluate"), calibrated_export)
+
+
+def run_evaluate(repo, export) -> tuple:
+    """The evaluate stage on `export` in a scratch repo `repo` (created): (repo, eval.json)."""
+    repo.mkdir(exist_ok=True)
     params = shrunk_params_dict(ROOT / "unused")
     (repo / "params.yaml").write_text(yaml.safe_dump(params))
     (repo / "dvc.yaml").touch()
@@ -46,7 +51,7 @@ def evaluated(tmp_path_factory, calibrated_export):
     (repo / "metrics").mkdir()
     (repo / "metrics" / "split.json").write_text(json.dumps(
         {"train": {"rows": 1}, "val": {"rows": 2}, "test": {"rows": 3}, "balance": {"clean_rows_used": 0}}))
-    args = ["--model", str(calibrated_export), "--val", "data/val.csv", "--test", "data/test.csv",
+    args = ["--model", str(export), "--val", "data/val.csv", "--test", "data/test.csv",
             "--splits", "metrics/split.json", "--metrics", "metrics/eval.json", "--plots", "plots/eval",
             "--errors", "reports/errors_val.csv", "--card", "models/MODEL_CARD.md"]
     result = subprocess.run([sys.executable, str(ROOT / "stages" / "evaluate.py"), *args], cwd=repo,
@@ -129,3 +134,17 @@ def test_dvc_yaml_plots_name_the_files_the_stage_writes(evaluated):
     assert {"plots/eval/reliability/toxic.csv", "plots/eval/bias.csv"} <= files
     missing = [path for path in files if not (repo / path).is_file()]
     assert not missing, missing
+
+
+def test_a_model_refitted_on_val_marks_its_val_numbers_in_sample(tmp_path, calibrated_export):
+    import shutil
+
+    export = tmp_path / "export"
+    shutil.copytree(calibrated_export, export)
+    meta_path = export / "toxic_tagger.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "refit_on_val": {"epochs": 1, "rows": 10, "baseline": False}}))
+    repo, report = run_evaluate(tmp_path / "repo", export)
+    assert report["val_in_training"] is True and report["error_analysis"]["in_sample"] is True
+    card = (repo / "models" / "MODEL_CARD.md").read_text()
+    assert "refitted on train + val" in card and "comments it trained on" in card

@@ -96,7 +96,15 @@ Over all val comments, {_pct(errors['long_share_all'])} are longer than {errors[
 {rows}
 
 A share of long comments among the false negatives well above {_pct(errors['long_share_all'])} points at text the model
-does not read (model.truncation); identity terms among the false positives point at the bias above."""
+does not read (model.truncation); identity terms among the false positives point at the bias above.{_in_sample(errors)}"""
+
+
+def _in_sample(errors: dict) -> str:
+    """Under train.refit_on_val the model trained on val: its val errors understate the real ones."""
+    if not errors.get("in_sample"):
+        return ""
+    return ("\n\nThe exported model was refitted on train + val, so these are errors on comments it trained on: "
+            "fewer and milder than on new comments.")
 
 
 def truncation_line(meta: dict) -> str:
