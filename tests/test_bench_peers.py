@@ -76,6 +76,7 @@ def test_params_overrides_are_validated_like_params_yaml(tmp_path):
     assert (quick.epochs, quick.train_comments, quick.precisions) == (2, 96, ["fp32"])  # given options win
 
 
+@pytest.mark.slow  # it trains both sides (a Trainer and toxic-tagger) for an epoch
 @pytest.mark.filterwarnings("ignore:The number of training batches")
 def test_quick_mode_parts_on_the_tiny_bert(tiny_model_dir, untrained_export, tmp_path, capsys):
     output = tmp_path / "peers.json"

@@ -136,6 +136,7 @@ def test_dvc_yaml_plots_name_the_files_the_stage_writes(evaluated):
     assert not missing, missing
 
 
+@pytest.mark.slow  # a second run of the stage script
 def test_a_model_refitted_on_val_marks_its_val_numbers_in_sample(tmp_path, calibrated_export):
     import shutil
 
