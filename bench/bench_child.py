@@ -10,7 +10,6 @@ sit in a temporary JSON file it names (never inside the repository).
 
 from __future__ import annotations
 
-import json
 import sys
 from functools import partial
 from pathlib import Path
@@ -18,9 +17,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "src")]
 
-from bench_common import peak_rss_mb
+from bench_common import child_main, peak_rss_mb
 
-from toxic_tagger.atomic_files import write_json
 
 
 def parts() -> dict:
@@ -92,11 +90,5 @@ def run_part(name: str, cfg: dict) -> dict:
     return {**result, "peak_rss_mb": peak_rss_mb()}
 
 
-def main(argv: list[str]) -> None:
-    name, config_path, result_path = argv
-    cfg = json.loads(Path(config_path).read_text(encoding="utf-8"))
-    write_json(result_path, run_part(name, cfg))
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    child_main(run_part, sys.argv[1:])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import resource
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,16 @@ def load_comments(cfg: dict, split: str) -> tuple[list[str], np.ndarray]:
     """Texts and (n, 6) float32 labels of `split` ("train" or "predict") from the comments file."""
     data = json.loads(Path(cfg["comments"]).read_text(encoding="utf-8"))[split]
     return data["texts"], np.asarray(data["labels"], dtype=np.float32)
+
+
+def child_main(run_part: Callable[[str, dict], dict], argv: list[str]) -> None:
+    """A measured part's child process: argv is the part's name, its config JSON and the result
+    JSON to write; the result is `run_part(name, config)`."""
+    from toxic_tagger.atomic_files import write_json
+
+    name, config_path, result_path = argv
+    cfg = json.loads(Path(config_path).read_text(encoding="utf-8"))
+    write_json(result_path, run_part(name, cfg))
 
 
 def rss_mb() -> float:

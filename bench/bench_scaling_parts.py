@@ -18,7 +18,6 @@ epoch's batch plan, the resume fingerprint, the baseline's val scores for the bl
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from contextlib import contextmanager
@@ -27,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "src")]
 
-from bench_common import peak_rss_mb, rss_mb  # noqa: E402
+from bench_common import child_main, peak_rss_mb, rss_mb  # noqa: E402
 
 from toxic_tagger import LABELS, TEXT_COLUMN  # noqa: E402
 from toxic_tagger.atomic_files import write_csv, write_json  # noqa: E402
@@ -270,11 +269,5 @@ def run_part(name: str, cfg: dict) -> dict:
     return {**result, "rss_start_mb": round(start, 1), "peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
-def main(argv: list[str]) -> None:
-    name, config_path, result_path = argv
-    cfg = json.loads(Path(config_path).read_text(encoding="utf-8"))
-    write_json(result_path, run_part(name, cfg))
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    child_main(run_part, sys.argv[1:])
