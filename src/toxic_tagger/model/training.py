@@ -184,10 +184,11 @@ def _refit(params: Params, train: pd.DataFrame, val: pd.DataFrame, epochs: int, 
     rows = pd.concat([train, val], ignore_index=True)
     model, seconds = refit(params, rows, epochs, root, tokenizer, truncation,
                            pos_weight(label_matrix(rows), params.train.pos_weight_power))
-    summary = {"epochs": epochs, "rows": len(rows), "baseline": baseline_dir is not None, "seconds": round(seconds, 1)}
-    if baseline_dir is None:
-        return {"model": model, "summary": summary}
-    return {"model": model, "summary": summary, "baseline_dir": refit_baseline(params, rows, baseline_dir, scratch / "baseline")}
+    refitted = {"model": model, "summary": {"epochs": epochs, "rows": len(rows), "baseline": baseline_dir is not None,
+                                            "seconds": round(seconds, 1)}}
+    if baseline_dir is not None:
+        refitted["baseline_dir"] = refit_baseline(params, rows, baseline_dir, scratch / "baseline")
+    return refitted
 
 
 def choose_blend(params: Params, val: pd.DataFrame, labels: np.ndarray, transformer: np.ndarray,
